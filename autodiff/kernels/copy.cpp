@@ -1,0 +1,103 @@
+#include "copy.hpp"
+
+#include <cstring>
+
+namespace tg::kernels {
+
+void fill(Tensor& t, double value) {
+  dispatch_any(t.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    T* p = t.impl()->data<T>();
+    const T v = static_cast<T>(value);
+    const std::int64_t n = t.numel();
+    for (std::int64_t i = 0; i < n; ++i) p[i] = v;
+  });
+}
+
+void add_into(Tensor& dst, const Tensor& src) {
+  dispatch_any(dst.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    T* d = dst.impl()->data<T>();
+    const T* s = src.impl()->data<T>();
+    const std::int64_t n = dst.numel();
+    for (std::int64_t i = 0; i < n; ++i) d[i] += s[i];
+  });
+}
+
+Tensor gather_strided(const Tensor& src, const Shape& shape, const Strides& src_strides,
+                      std::int64_t src_offset) {
+  Tensor out = detail::empty(shape, src.dtype());
+  dispatch_any(src.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    T* o = out.impl()->data<T>();
+    const T* s = src.impl()->data<T>() + src_offset;
+    for_each_run<2>(shape, {contiguous_strides(shape), src_strides},
+                    [&](const auto& off, std::int64_t n, const auto& step) {
+                      T* po = o + off[0];
+                      const T* ps = s + off[1];
+                      const std::int64_t ss = step[1];
+                      if (ss == 1) {
+                        std::memcpy(po, ps, static_cast<std::size_t>(n) * sizeof(T));
+                      } else if (ss == 0) {
+                        for (std::int64_t j = 0; j < n; ++j) po[j] = *ps;
+                      } else {
+                        for (std::int64_t j = 0; j < n; ++j) po[j] = ps[j * ss];
+                      }
+                    });
+  });
+  return out;
+}
+
+void scatter_strided(Tensor& dst, const Strides& dst_strides, std::int64_t dst_offset,
+                     const Tensor& src) {
+  dispatch_any(src.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    T* d = dst.impl()->data<T>() + dst_offset;
+    const T* s = src.impl()->data<T>();
+    for_each_run<2>(src.shape(), {dst_strides, contiguous_strides(src.shape())},
+                    [&](const auto& off, std::int64_t n, const auto& step) {
+                      T* pd = d + off[0];
+                      const T* ps = s + off[1];
+                      const std::int64_t ds = step[0];
+                      for (std::int64_t j = 0; j < n; ++j) pd[j * ds] = ps[j];
+                    });
+  });
+}
+
+Tensor convert(const Tensor& src, Dtype dtype) {
+  Tensor out = detail::empty(src.shape(), dtype);
+  dispatch_any(src.dtype(), [&](auto in_tag) {
+    using In = decltype(in_tag);
+    dispatch_any(dtype, [&](auto out_tag) {
+      using Out = decltype(out_tag);
+      const In* s = src.impl()->data<In>();
+      Out* o = out.impl()->data<Out>();
+      const std::int64_t n = src.numel();
+      for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<Out>(s[i]);
+    });
+  });
+  return out;
+}
+
+Strides contiguous_strides(const Shape& shape) {
+  Strides strides{};
+  std::int64_t stride = 1;
+  for (int axis = shape.rank() - 1; axis >= 0; --axis) {
+    strides[static_cast<std::size_t>(axis)] = stride;
+    stride *= shape[axis];
+  }
+  return strides;
+}
+
+Strides broadcast_strides(const Shape& in, const Shape& out) {
+  Strides strides{};
+  const Strides own = contiguous_strides(in);
+  const int shift = out.rank() - in.rank();
+  for (int axis = 0; axis < in.rank(); ++axis) {
+    const auto o = static_cast<std::size_t>(axis + shift);
+    strides[o] = (in[axis] == 1 && out[axis + shift] != 1) ? 0 : own[static_cast<std::size_t>(axis)];
+  }
+  return strides;
+}
+
+}  // namespace tg::kernels

@@ -1,0 +1,24 @@
+// Plain data movement on tensors, outside the tape. Private.
+#pragma once
+
+#include "../tensor_impl.hpp"
+#include "loops.hpp"
+
+namespace tg::kernels {
+
+/// Sets every element to `value`.
+void fill(Tensor& t, double value);
+/// dst += src (same shape and dtype).
+void add_into(Tensor& dst, const Tensor& src);
+/// A contiguous tensor of `shape` read from `src` through `src_strides`
+/// starting at element `src_offset` (permute, slice, broadcast).
+Tensor gather_strided(const Tensor& src, const Shape& shape, const Strides& src_strides,
+                      std::int64_t src_offset = 0);
+/// dst[dst_offset + strides...] = src for a contiguous src of `shape` (the
+/// reverse of gather_strided: embed a slice, pad).
+void scatter_strided(Tensor& dst, const Strides& dst_strides, std::int64_t dst_offset,
+                     const Tensor& src);
+/// Converts values to another dtype.
+Tensor convert(const Tensor& src, Dtype dtype);
+
+}  // namespace tg::kernels

@@ -1,0 +1,142 @@
+#include "node.hpp"
+
+namespace tg {
+namespace detail {
+
+TapeCounters& tape_counters() {
+  static thread_local TapeCounters counters;
+  return counters;
+}
+
+namespace {
+
+// See Note [Iterative release] in node.hpp.
+struct ReleaseQueue {
+  std::vector<std::shared_ptr<Node>> nodes;
+  bool draining = false;
+};
+
+ReleaseQueue& release_queue() {
+  static thread_local ReleaseQueue queue;
+  return queue;
+}
+
+}  // namespace
+
+void release_node(std::shared_ptr<Node>&& node) {
+  if (!node) return;
+  if (node.use_count() > 1) {
+    node.reset();
+    return;
+  }
+  ReleaseQueue& queue = release_queue();
+  queue.nodes.push_back(std::move(node));
+  if (queue.draining) return;
+  queue.draining = true;
+  while (!queue.nodes.empty()) {
+    std::shared_ptr<Node> last = std::move(queue.nodes.back());
+    queue.nodes.pop_back();
+    last.reset();  // its destructor may queue more nodes; the loop takes them
+  }
+  queue.draining = false;
+}
+
+void EdgeList::clear() {
+  for (std::size_t i = 0; i < n_; ++i) {
+    Edge& e = (*this)[i];
+    release_node(std::move(e.node));
+    e.leaf.reset();
+  }
+  large_.clear();
+  n_ = 0;
+}
+
+Node::Node(const char* name, const Site& site, const Shape& out_shape, Dtype out_dtype)
+    : name(name), site(site), out_shape(out_shape), out_dtype(out_dtype) {
+  TapeCounters& counters = tape_counters();
+  ++counters.live;
+  ++counters.created;
+}
+
+Node::~Node() {
+  if (!released) --tape_counters().live;
+  edges.clear();
+}
+
+void Node::release() {
+  if (released) return;
+  released = true;
+  --tape_counters().live;
+  release_saved();
+  edges.clear();
+}
+
+VjpContext::VjpContext(const std::shared_ptr<Node>& self, bool create_graph)
+    : self_(self), create_graph_(create_graph), grads_(self->edges.size()) {}
+
+bool VjpContext::needs(std::size_t i) const { return self_->edges[i].active(); }
+
+void VjpContext::set(std::size_t i, Tensor grad) { grads_[i] = std::move(grad); }
+
+Tensor VjpContext::output(const Tensor& saved) const {
+  if (!create_graph_) return saved;
+  Tensor attached = alias(saved, saved.shape());
+  attached.impl()->grad_fn = self_;
+  attached.impl()->requires_grad = true;
+  return attached;
+}
+
+bool should_record_list(const std::vector<Tensor>& inputs) {
+  if (!is_grad_enabled()) return false;
+  for (const Tensor& t : inputs)
+    if (needs_grad(t)) return true;
+  return false;
+}
+
+Edge make_edge(const Tensor& input) {
+  Edge edge;
+  if (!input.defined()) return edge;
+  TensorImpl* impl = input.impl();
+  if (impl->grad_fn) {
+    edge.node = impl->grad_fn;
+  } else if (impl->requires_grad) {
+    edge.leaf = input.impl_ptr();
+  }
+  return edge;
+}
+
+Tensor saved(const Tensor& t) { return alias(t, t.shape()); }
+
+void attach(Tensor& out, std::shared_ptr<Node> node) {
+  TensorImpl* impl = out.impl();
+  impl->grad_fn = std::move(node);
+  impl->requires_grad = true;
+}
+
+}  // namespace detail
+
+TensorImpl::~TensorImpl() { detail::release_node(std::move(grad_fn)); }
+
+// --- grad mode ------------------------------------------------------------------
+
+namespace {
+bool& grad_enabled_flag() {
+  static thread_local bool enabled = true;
+  return enabled;
+}
+}  // namespace
+
+bool is_grad_enabled() { return grad_enabled_flag(); }
+void set_grad_enabled(bool enabled) { grad_enabled_flag() = enabled; }
+
+NoGrad::NoGrad() : previous_(grad_enabled_flag()) { grad_enabled_flag() = false; }
+NoGrad::~NoGrad() { grad_enabled_flag() = previous_; }
+EnableGrad::EnableGrad() : previous_(grad_enabled_flag()) { grad_enabled_flag() = true; }
+EnableGrad::~EnableGrad() { grad_enabled_flag() = previous_; }
+
+TapeStats tape_stats() {
+  const detail::TapeCounters& counters = detail::tape_counters();
+  return {counters.live, counters.created};
+}
+
+}  // namespace tg

@@ -1,0 +1,172 @@
+// The tape's records. Private to the library.
+//
+// Note [Records and ownership]
+// An op that records creates one Node: its name, the caller's source line,
+// the output's shape and dtype, an edge per input, and the VJP closure with
+// the tensors it saved. The output tensor owns its Node (grad_fn); a Node owns
+// its input edges (the producing Node, or the leaf itself). Nothing points
+// back from a Node to its output, so there is no shared_ptr cycle: when the
+// last tensor of a graph goes away, the graph goes with it. A VJP that needs
+// the op's output saves a detached alias of it (same storage, no record) and
+// asks the context to reattach it when the backward pass is itself recorded.
+//
+// Note [Iterative release]
+// Destroying a chain of 100,000 records by plain destructors would recurse
+// 100,000 deep. Every place that drops a Node (a TensorImpl's grad_fn, a
+// Node's edges) hands it to release_node(), which destroys the last owner's
+// Node in a loop on a per-thread list instead of recursing.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "tapegrad/autodiff/grad_mode.hpp"
+#include "tensor_impl.hpp"
+
+namespace tg::detail {
+
+class Node;
+
+/// Drops `node`; if this was the last owner, destroys it without recursion.
+void release_node(std::shared_ptr<Node>&& node);
+
+/// Where the gradient of one input goes: into the record that produced it,
+/// or into a leaf's .grad. Both empty when the input does not require grad.
+struct Edge {
+  std::shared_ptr<Node> node;
+  std::shared_ptr<TensorImpl> leaf;
+  bool active() const { return node || leaf; }
+};
+
+/// Inline room for two inputs (most ops); more spill to the heap (concat).
+class EdgeList {
+ public:
+  void resize(std::size_t n) {
+    n_ = n;
+    if (n > small_.size()) large_.resize(n);
+  }
+  std::size_t size() const { return n_; }
+  Edge& operator[](std::size_t i) { return n_ > small_.size() ? large_[i] : small_[i]; }
+  const Edge& operator[](std::size_t i) const {
+    return n_ > small_.size() ? large_[i] : small_[i];
+  }
+  void clear();
+
+ private:
+  std::array<Edge, 2> small_;
+  std::vector<Edge> large_;
+  std::size_t n_ = 0;
+};
+
+/// Gradients a VJP hands back, one slot per input.
+class VjpContext {
+ public:
+  VjpContext(const std::shared_ptr<Node>& self, bool create_graph);
+  /// Whether input i wants a gradient (skip the work otherwise).
+  bool needs(std::size_t i) const;
+  void set(std::size_t i, Tensor grad);
+  Tensor& grad(std::size_t i) { return grads_[i]; }
+  std::size_t size() const { return grads_.size(); }
+  bool create_graph() const { return create_graph_; }
+  /// The op's output for use in its VJP: the saved detached alias, reattached
+  /// to this record when the backward pass is being recorded.
+  Tensor output(const Tensor& saved) const;
+
+ private:
+  const std::shared_ptr<Node>& self_;
+  bool create_graph_;
+  std::vector<Tensor> grads_;
+};
+
+class Node {
+ public:
+  Node(const char* name, const Site& site, const Shape& out_shape, Dtype out_dtype);
+  virtual ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  /// Computes the gradients of the inputs from `grad` (the gradient of the output).
+  virtual void vjp(const Tensor& grad, VjpContext& ctx) = 0;
+  /// Drops the saved tensors and the edges: the record can no longer run.
+  void release();
+
+  const char* name;
+  Site site;
+  Shape out_shape;
+  Dtype out_dtype;
+  EdgeList edges;
+  bool released = false;
+
+  // Bookkeeping of one backward pass (see engine.cpp).
+  std::uint64_t visit_mark = 0;
+  int pending_consumers = 0;
+  Tensor pending_grad;
+
+ protected:
+  virtual void release_saved() = 0;
+};
+
+template <class F>
+class LambdaNode final : public Node {
+ public:
+  LambdaNode(const char* name, const Site& site, const Shape& out_shape, Dtype out_dtype, F&& fn)
+      : Node(name, site, out_shape, out_dtype), fn_(std::move(fn)) {}
+  void vjp(const Tensor& grad, VjpContext& ctx) override { (*fn_)(grad, ctx); }
+
+ protected:
+  void release_saved() override { fn_.reset(); }
+
+ private:
+  std::optional<F> fn_;
+};
+
+/// Per-thread counts behind tape_stats().
+struct TapeCounters {
+  std::int64_t live = 0;
+  std::int64_t created = 0;
+};
+TapeCounters& tape_counters();
+
+inline bool needs_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
+
+/// True when an op with these inputs must record: grad mode is on and some
+/// input requires grad.
+template <class... Ts>
+bool should_record(const Ts&... inputs) {
+  return is_grad_enabled() && (needs_grad(inputs) || ...);
+}
+bool should_record_list(const std::vector<Tensor>& inputs);
+
+/// The edge for one input.
+Edge make_edge(const Tensor& input);
+
+/// A detached alias of `t` for a VJP to keep (same storage, no record).
+Tensor saved(const Tensor& t);
+
+void attach(Tensor& out, std::shared_ptr<Node> node);
+
+/// Records `out = op(inputs...)` with its VJP `fn(grad, ctx)`.
+template <class F, class... Ts>
+void record(const char* name, const Site& site, Tensor& out, F&& fn, const Ts&... inputs) {
+  auto node = std::make_shared<LambdaNode<std::decay_t<F>>>(name, site, out.shape(), out.dtype(),
+                                                            std::forward<F>(fn));
+  node->edges.resize(sizeof...(Ts));
+  std::size_t i = 0;
+  ((node->edges[i++] = make_edge(inputs)), ...);
+  attach(out, std::move(node));
+}
+
+template <class F>
+void record_list(const char* name, const Site& site, Tensor& out, F&& fn,
+                 const std::vector<Tensor>& inputs) {
+  auto node = std::make_shared<LambdaNode<std::decay_t<F>>>(name, site, out.shape(), out.dtype(),
+                                                            std::forward<F>(fn));
+  node->edges.resize(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) node->edges[i] = make_edge(inputs[i]);
+  attach(out, std::move(node));
+}
+
+}  // namespace tg::detail

@@ -1,0 +1,65 @@
+#include "common.hpp"
+
+#include <algorithm>
+
+namespace tg::ops {
+
+void check_defined(const Tensor& t, const char* op, const Site& site) {
+  if (!t.defined()) throw InvalidArgument(std::string(op) + ": got an undefined tensor", site);
+}
+
+void check_float(const Tensor& t, const char* op, const Site& site) {
+  check_defined(t, op, site);
+  if (!is_floating(t.dtype())) {
+    throw DtypeError(std::string(op) + ": expected a float32 or float64 tensor, got " + dtype_name(t.dtype()) +
+                         " " + t.shape().str(),
+                     site);
+  }
+}
+
+void check_pair(const Tensor& a, const Tensor& b, const char* op, const Site& site) {
+  check_float(a, op, site);
+  check_float(b, op, site);
+  if (a.dtype() != b.dtype()) {
+    throw DtypeError(std::string(op) + ": dtypes differ: " + a.shape().str() + " " + dtype_name(a.dtype()) +
+                         " and " + b.shape().str() + " " + dtype_name(b.dtype()) +
+                         " (convert one with to_dtype)",
+                     site);
+  }
+}
+
+int normalize_axis(int axis, int rank, const char* op, const Site& site) {
+  if (axis < -rank || axis >= rank) {
+    throw AxisError(std::string(op) + ": axis " + std::to_string(axis) + " is out of range for rank " +
+                        std::to_string(rank) + " (expected " + std::to_string(-rank) + " to " +
+                        std::to_string(rank - 1) + ")",
+                    site);
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+Axes normalize_axes(const Axes& axes, int rank, const char* op, const Site& site) {
+  Axes out;
+  if (axes.empty()) {
+    for (int a = 0; a < rank; ++a) out.push_back(a);
+    return out;
+  }
+  for (int axis : axes) out.push_back(normalize_axis(axis, rank, op, site));
+  std::sort(out.begin(), out.end());
+  if (std::adjacent_find(out.begin(), out.end()) != out.end()) {
+    throw AxisError(std::string(op) + ": an axis is repeated in the reduction axes", site);
+  }
+  return out;
+}
+
+Shape reduced_shape(const Shape& shape, const Axes& axes, bool keepdims) {
+  Shape out;
+  for (int a = 0; a < shape.rank(); ++a) {
+    const bool reduced = std::find(axes.begin(), axes.end(), a) != axes.end();
+    if (!reduced) out.push_back(shape[a]);
+    else if (keepdims) out.push_back(1);
+  }
+  return out;
+}
+
+}  // namespace tg::ops

@@ -1,0 +1,89 @@
+// Helpers shared by the op definitions: argument checks and the elementwise
+// maps. Private.
+#pragma once
+
+#include <string>
+
+#include "../kernels/copy.hpp"
+#include "../kernels/loops.hpp"
+#include "../node.hpp"
+#include "tapegrad/autodiff/creation.hpp"
+#include "tapegrad/autodiff/ops.hpp"
+
+namespace tg::ops {
+
+using detail::record;
+using detail::saved;
+using detail::should_record;
+using detail::VjpContext;
+using detail::needs_grad;
+
+/// Throws std::invalid_argument naming `op` when `t` is undefined.
+void check_defined(const Tensor& t, const char* op, const Site& site);
+/// Defined and float32/float64.
+void check_float(const Tensor& t, const char* op, const Site& site);
+/// Both defined, floating, and of one dtype.
+void check_pair(const Tensor& a, const Tensor& b, const char* op, const Site& site);
+/// `axis` in [-rank, rank) mapped to [0, rank).
+int normalize_axis(int axis, int rank, const char* op, const Site& site);
+/// Sorted, distinct, normalised axes; empty means all.
+Axes normalize_axes(const Axes& axes, int rank, const char* op, const Site& site);
+/// `shape` with the reduced axes set to 1 (keepdims) or removed.
+Shape reduced_shape(const Shape& shape, const Axes& axes, bool keepdims);
+
+/// out[i] = f(x[i]) on a new tensor.
+template <class F>
+Tensor map_unary(const Tensor& x, const char* op, const Site& site, F f) {
+  check_float(x, op, site);
+  Tensor out = detail::empty(x.shape(), x.dtype());
+  kernels::dispatch_float(x.dtype(), op, site, [&](auto tag) {
+    using T = decltype(tag);
+    const T* in = x.impl()->data<T>();
+    T* o = out.impl()->data<T>();
+    const std::int64_t n = x.numel();
+    for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<T>(f(in[i]));
+  });
+  return out;
+}
+
+/// out = f(a, b) with NumPy broadcasting, on a new tensor.
+template <class F>
+Tensor map_binary(const Tensor& a, const Tensor& b, const char* op, const Site& site, F f) {
+  check_pair(a, b, op, site);
+  const Shape shape = broadcast_shapes(a.shape(), b.shape(), op, site);
+  Tensor out = detail::empty(shape, a.dtype());
+  kernels::dispatch_float(a.dtype(), op, site, [&](auto tag) {
+    using T = decltype(tag);
+    const T* pa = a.impl()->data<T>();
+    const T* pb = b.impl()->data<T>();
+    T* po = out.impl()->data<T>();
+    if (a.shape() == b.shape()) {
+      const std::int64_t n = out.numel();
+      for (std::int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
+      return;
+    }
+    kernels::for_each_run<3>(
+        shape,
+        {kernels::contiguous_strides(shape), kernels::broadcast_strides(a.shape(), shape),
+         kernels::broadcast_strides(b.shape(), shape)},
+        [&](const auto& off, std::int64_t n, const auto& step) {
+          T* o = po + off[0];
+          const T* x = pa + off[1];
+          const T* y = pb + off[2];
+          if (step[1] == 1 && step[2] == 1) {
+            for (std::int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
+          } else if (step[1] == 1 && step[2] == 0) {
+            const T yv = *y;
+            for (std::int64_t i = 0; i < n; ++i) o[i] = f(x[i], yv);
+          } else if (step[1] == 0 && step[2] == 1) {
+            const T xv = *x;
+            for (std::int64_t i = 0; i < n; ++i) o[i] = f(xv, y[i]);
+          } else {
+            for (std::int64_t i = 0; i < n; ++i) o[i] = f(x[i * step[1]], y[i * step[2]]);
+          }
+        });
+  });
+  return out;
+}
+
+}  // namespace tg::ops

@@ -1,0 +1,183 @@
+// Indexing primitives and their adjoints: index_select ↔ index_add,
+// gather ↔ scatter_add. Each is the other's VJP, so both differentiate to
+// any order.
+#include <algorithm>
+
+#include "common.hpp"
+
+namespace tg {
+
+using namespace ops;
+
+namespace {
+
+void check_indices(const Tensor& index, const Shape& x_shape, int axis, const char* op, const Site& site) {
+  check_defined(index, op, site);
+  if (index.dtype() != Dtype::i64) {
+    throw DtypeError(std::string(op) + ": indices must be int64, got " + dtype_name(index.dtype()), site);
+  }
+  const std::int64_t n = x_shape[axis];
+  const std::int64_t* p = index.impl()->data<std::int64_t>();
+  for (std::int64_t i = 0; i < index.numel(); ++i) {
+    if (p[i] < 0 || p[i] >= n) {
+      throw AxisError(std::string(op) + ": index " + std::to_string(p[i]) + " (at position " + std::to_string(i) +
+                          ") is out of range for axis " + std::to_string(axis) + " of extent " + std::to_string(n) +
+                          " in shape " + x_shape.str(),
+                      site);
+    }
+  }
+}
+
+// x viewed as (outer, n, inner) around `axis`.
+struct AxisView {
+  std::int64_t outer = 1, n = 1, inner = 1;
+  AxisView(const Shape& s, int axis) {
+    for (int i = 0; i < axis; ++i) outer *= s[i];
+    n = s[axis];
+    for (int i = axis + 1; i < s.rank(); ++i) inner *= s[i];
+  }
+};
+
+Tensor index_add_into_zeros(const Shape& shape, int axis, const Tensor& indices, const Tensor& src, const Site& site);
+
+Tensor select_rows(const Tensor& x, int axis, const Tensor& indices, const Site& site) {
+  Shape shape = x.shape();
+  shape[axis] = indices.numel();
+  Tensor y = detail::empty(shape, x.dtype());
+  const AxisView in(x.shape(), axis);
+  const std::int64_t* idx = indices.impl()->data<std::int64_t>();
+  const std::int64_t count = indices.numel();
+  kernels::dispatch_any(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = x.impl()->data<T>();
+    T* py = y.impl()->data<T>();
+    for (std::int64_t o = 0; o < in.outer; ++o)
+      for (std::int64_t j = 0; j < count; ++j)
+        std::copy_n(px + (o * in.n + idx[j]) * in.inner, in.inner, py + (o * count + j) * in.inner);
+  });
+  if (should_record(x)) {
+    record("index_select", site, y, [axis, indices, in_shape = x.shape(), site](const Tensor& g, VjpContext& ctx) {
+      ctx.set(0, index_add_into_zeros(in_shape, axis, indices, g, site));
+    }, x);
+  }
+  return y;
+}
+
+// zeros(shape) with src's rows added at `indices` along `axis` (repeats add up).
+Tensor index_add_into_zeros(const Shape& shape, int axis, const Tensor& indices, const Tensor& src, const Site& site) {
+  Tensor y = zeros(shape, src.dtype());
+  const AxisView out(shape, axis);
+  const std::int64_t* idx = indices.impl()->data<std::int64_t>();
+  const std::int64_t count = indices.numel();
+  kernels::dispatch_float(src.dtype(), "index_add", site, [&](auto tag) {
+    using T = decltype(tag);
+    const T* ps = src.impl()->data<T>();
+    T* py = y.impl()->data<T>();
+    for (std::int64_t o = 0; o < out.outer; ++o)
+      for (std::int64_t j = 0; j < count; ++j) {
+        T* dst = py + (o * out.n + idx[j]) * out.inner;
+        const T* row = ps + (o * count + j) * out.inner;
+        for (std::int64_t i = 0; i < out.inner; ++i) dst[i] += row[i];
+      }
+  });
+  if (should_record(src)) {
+    record("index_add", site, y, [axis, indices, site](const Tensor& g, VjpContext& ctx) {
+      ctx.set(0, select_rows(g, axis, indices, site));
+    }, src);
+  }
+  return y;
+}
+
+// Strides over the index's shape that address x everywhere but along `axis`.
+kernels::Strides strides_off_axis(const Shape& x_shape, int axis) {
+  kernels::Strides s = kernels::contiguous_strides(x_shape);
+  s[static_cast<std::size_t>(axis)] = 0;
+  return s;
+}
+
+Tensor scatter_add_into_zeros(const Shape& shape, int axis, const Tensor& index, const Tensor& src, const Site& site);
+
+Tensor gather_along(const Tensor& x, int axis, const Tensor& index, const Site& site) {
+  Tensor y = detail::empty(index.shape(), x.dtype());
+  const std::int64_t axis_stride = kernels::contiguous_strides(x.shape())[static_cast<std::size_t>(axis)];
+  const std::int64_t* idx = index.impl()->data<std::int64_t>();
+  kernels::dispatch_float(x.dtype(), "gather", site, [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = x.impl()->data<T>();
+    T* py = y.impl()->data<T>();
+    kernels::for_each_run<2>(index.shape(), {kernels::contiguous_strides(index.shape()), strides_off_axis(x.shape(), axis)},
+                             [&](const auto& off, std::int64_t n, const auto& step) {
+                               for (std::int64_t i = 0; i < n; ++i) {
+                                 const std::int64_t at = off[0] + i * step[0];
+                                 py[at] = px[off[1] + i * step[1] + idx[at] * axis_stride];
+                               }
+                             });
+  });
+  if (should_record(x)) {
+    record("gather", site, y, [axis, index, in_shape = x.shape(), site](const Tensor& g, VjpContext& ctx) {
+      ctx.set(0, scatter_add_into_zeros(in_shape, axis, index, g, site));
+    }, x);
+  }
+  return y;
+}
+
+Tensor scatter_add_into_zeros(const Shape& shape, int axis, const Tensor& index, const Tensor& src, const Site& site) {
+  Tensor y = zeros(shape, src.dtype());
+  const std::int64_t axis_stride = kernels::contiguous_strides(shape)[static_cast<std::size_t>(axis)];
+  const std::int64_t* idx = index.impl()->data<std::int64_t>();
+  kernels::dispatch_float(src.dtype(), "scatter_add", site, [&](auto tag) {
+    using T = decltype(tag);
+    const T* ps = src.impl()->data<T>();
+    T* py = y.impl()->data<T>();
+    kernels::for_each_run<2>(index.shape(), {kernels::contiguous_strides(index.shape()), strides_off_axis(shape, axis)},
+                             [&](const auto& off, std::int64_t n, const auto& step) {
+                               for (std::int64_t i = 0; i < n; ++i) {
+                                 const std::int64_t at = off[0] + i * step[0];
+                                 py[off[1] + i * step[1] + idx[at] * axis_stride] += ps[at];
+                               }
+                             });
+  });
+  if (should_record(src)) {
+    record("scatter_add", site, y, [axis, index, site](const Tensor& g, VjpContext& ctx) {
+      ctx.set(0, gather_along(g, axis, index, site));
+    }, src);
+  }
+  return y;
+}
+
+}  // namespace
+
+Tensor index_select(const Tensor& x, int axis, const Tensor& indices, Site site) {
+  check_defined(x, "index_select", site);
+  const int a = normalize_axis(axis, x.rank(), "index_select", site);
+  check_indices(indices, x.shape(), a, "index_select", site);
+  if (indices.rank() != 1) {
+    throw ShapeError("index_select: indices must have rank 1, got shape " + indices.shape().str(), site);
+  }
+  return select_rows(x, a, indices, site);
+}
+
+Tensor gather(const Tensor& x, int axis, const Tensor& index, Site site) {
+  check_float(x, "gather", site);
+  const int a = normalize_axis(axis, x.rank(), "gather", site);
+  check_indices(index, x.shape(), a, "gather", site);
+  const bool labels = index.rank() == x.rank() - 1;
+  const Tensor full_index = labels ? detail::alias(index, [&] {
+    Shape s;
+    for (int i = 0, j = 0; i < x.rank(); ++i) s.push_back(i == a ? 1 : index.shape()[j++]);
+    return s;
+  }()) : index;
+  bool fits = full_index.rank() == x.rank();
+  for (int d = 0; fits && d < x.rank(); ++d) fits = d == a || full_index.shape()[d] <= x.shape()[d];
+  if (!fits) {
+    throw ShapeError("gather: index " + index.shape().str() + " does not fit " + x.shape().str() + " along axis " +
+                         std::to_string(a) +
+                         " (expected the same rank, or one less for class labels, and extents no larger "
+                         "than x's off the axis)",
+                     site);
+  }
+  const Tensor y = gather_along(x, a, full_index, site);
+  return labels ? squeeze(y, a, site) : y;
+}
+
+}  // namespace tg

@@ -1,0 +1,139 @@
+// Matrix products on cblas gemm. The primitive is op(a) @ op(b) with
+// transpose flags, so neither the forward nor the VJPs ever materialise a
+// transpose: each VJP is another flagged product.
+#include <cblas.h>
+
+#include "common.hpp"
+
+namespace tg {
+
+using namespace ops;
+
+namespace {
+
+void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+          std::int64_t lda, const float* b, std::int64_t ldb, float* c, std::int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a,
+              static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f, c, static_cast<int>(ldc));
+}
+
+void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const double* a,
+          std::int64_t lda, const double* b, std::int64_t ldb, double* c, std::int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0, a,
+              static_cast<int>(lda), b, static_cast<int>(ldb), 0.0, c, static_cast<int>(ldc));
+}
+
+Shape batch_of(const Shape& s) {
+  Shape batch;
+  for (int i = 0; i + 2 < s.rank(); ++i) batch.push_back(s[i]);
+  return batch;
+}
+
+std::string operands(const Tensor& a, const Tensor& b, bool ta, bool tb) {
+  return a.shape().str() + (ta ? "ᵀ" : "") + " x " + b.shape().str() + (tb ? "ᵀ" : "");
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Site site) {
+  check_pair(a, b, "matmul", site);
+  if (a.rank() < 2 || b.rank() < 2) {
+    throw ShapeError("matmul: the transposing form needs operands of rank >= 2, got " +
+                         operands(a, b, ta, tb),
+                     site);
+  }
+  const std::int64_t ra = a.size(-2), ca = a.size(-1), rb = b.size(-2), cb = b.size(-1);
+  const std::int64_t m = ta ? ca : ra, k = ta ? ra : ca;
+  const std::int64_t k2 = tb ? cb : rb, n = tb ? rb : cb;
+  if (k != k2) {
+    throw ShapeError("matmul: inner dimensions differ: " + operands(a, b, ta, tb) + " (" +
+                         std::to_string(k) + " vs " + std::to_string(k2) + ")",
+                     site);
+  }
+  const Shape batch = broadcast_shapes(batch_of(a.shape()), batch_of(b.shape()), "matmul", site);
+  Shape out_shape = batch;
+  out_shape.push_back(m);
+  out_shape.push_back(n);
+  Tensor y = detail::empty(out_shape, a.dtype());
+
+  kernels::dispatch_float(a.dtype(), "matmul", site, [&](auto tag) {
+    using T = decltype(tag);
+    const T* pa = a.impl()->data<T>();
+    const T* pb = b.impl()->data<T>();
+    T* py = y.impl()->data<T>();
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+      kernels::fill(y, 0.0);
+      return;
+    }
+    // Batch strides in elements: one matrix per batch index, 0 where broadcast.
+    kernels::Strides sy = kernels::contiguous_strides(batch), sa = kernels::broadcast_strides(batch_of(a.shape()), batch);
+    kernels::Strides sb = kernels::broadcast_strides(batch_of(b.shape()), batch);
+    for (int i = 0; i < batch.rank(); ++i) {
+      sy[static_cast<std::size_t>(i)] *= m * n;
+      sa[static_cast<std::size_t>(i)] *= ra * ca;
+      sb[static_cast<std::size_t>(i)] *= rb * cb;
+    }
+    kernels::for_each_run<3>(batch, {sy, sa, sb}, [&](const auto& off, std::int64_t count, const auto& step) {
+      for (std::int64_t j = 0; j < count; ++j) {
+        gemm(ta, tb, m, n, k, pa + off[1] + j * step[1], ca, pb + off[2] + j * step[2], cb,
+             py + off[0] + j * step[0], n);
+      }
+    });
+  });
+
+  if (should_record(a, b)) {
+    record("matmul", site, y,
+           [a = needs_grad(b) ? a : Tensor(), b = needs_grad(a) ? b : Tensor(), sa = a.shape(),
+            sb = b.shape(), ta, tb](const Tensor& g, VjpContext& ctx) {
+             // With C = op(A)·op(B) and G = dC: dA = G·op(B)ᵀ, dB = op(A)ᵀ·G, each
+             // rearranged so that it is one flagged product.
+             if (ctx.needs(0)) {
+               const Tensor ga = !ta ? matmul(g, b, false, !tb) : matmul(b, g, tb, true);
+               ctx.set(0, sum_to(ga, sa));
+             }
+             if (ctx.needs(1)) {
+               const Tensor gb = !tb ? matmul(a, g, !ta, false) : matmul(g, a, true, ta);
+               ctx.set(1, sum_to(gb, sb));
+             }
+           },
+           a, b);
+  }
+  return y;
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b, Site site) {
+  check_pair(a, b, "matmul", site);
+  if (a.rank() == 0 || b.rank() == 0) {
+    throw ShapeError("matmul: operands must have rank >= 1, got " + a.shape().str() + " x " +
+                         b.shape().str(),
+                     site);
+  }
+  const std::int64_t k_a = a.size(-1);
+  const std::int64_t k_b = b.rank() == 1 ? b.size(0) : b.size(-2);
+  if (k_a != k_b) {
+    throw ShapeError("matmul: inner dimensions differ: " + a.shape().str() + " x " + b.shape().str() +
+                         " (" + std::to_string(k_a) + " vs " + std::to_string(k_b) + ")",
+                     site);
+  }
+  if (a.rank() == 1 && b.rank() == 1) {
+    return reshape(matmul(reshape(a, {1, k_a}, site), reshape(b, {k_b, 1}, site), false, false, site), {}, site);
+  }
+  if (a.rank() == 1) {
+    return squeeze(matmul(reshape(a, {1, k_a}, site), b, false, false, site), -2, site);
+  }
+  if (b.rank() == 1) {
+    return squeeze(matmul(a, reshape(b, {k_b, 1}, site), false, false, site), -1, site);
+  }
+  if (b.rank() == 2 && a.rank() > 2) {
+    // (..., n, k) @ (k, m): one gemm over all rows instead of one per batch.
+    Shape out_shape = a.shape();
+    out_shape[out_shape.rank() - 1] = b.size(1);
+    return reshape(matmul(reshape(a, {-1, k_a}, site), b, false, false, site), out_shape, site);
+  }
+  return matmul(a, b, false, false, site);
+}
+
+}  // namespace tg

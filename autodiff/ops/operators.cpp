@@ -1,0 +1,20 @@
+// Operators on tensors and scalars, as compositions of the named ops.
+#include "common.hpp"
+
+namespace tg {
+
+Tensor operator-(At x) { return neg(x.tensor, x.site); }
+Tensor operator+(At a, const Tensor& b) { return add(a.tensor, b, a.site); }
+Tensor operator-(At a, const Tensor& b) { return sub(a.tensor, b, a.site); }
+Tensor operator*(At a, const Tensor& b) { return mul(a.tensor, b, a.site); }
+Tensor operator/(At a, const Tensor& b) { return div(a.tensor, b, a.site); }
+Tensor operator+(At a, double b) { return add(a.tensor, b, a.site); }
+Tensor operator-(At a, double b) { return add(a.tensor, -b, a.site); }
+Tensor operator*(At a, double b) { return mul(a.tensor, b, a.site); }
+Tensor operator/(At a, double b) { return mul(a.tensor, 1.0 / b, a.site); }
+Tensor operator+(double a, At b) { return add(b.tensor, a, b.site); }
+Tensor operator-(double a, At b) { return add(neg(b.tensor, b.site), a, b.site); }
+Tensor operator*(double a, At b) { return mul(b.tensor, a, b.site); }
+Tensor operator/(double a, At b) { return mul(pow(b.tensor, -1.0, b.site), a, b.site); }
+
+}  // namespace tg

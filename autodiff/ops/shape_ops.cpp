@@ -1,0 +1,320 @@
+// Shape primitives: reshape (a view), permute, slice and its adjoint,
+// broadcast_to, pad, concat, dtype conversion; and their compositions
+// (transpose, stack, flatten, squeeze, unsqueeze).
+#include <algorithm>
+#include <numeric>
+
+#include "common.hpp"
+
+namespace tg {
+
+using namespace ops;
+
+namespace {
+
+struct SliceSpec {
+  int axis;
+  std::int64_t start, step, length;
+};
+
+// A strided window of a contiguous tensor of `shape`: its strides and offset.
+void window(const Shape& shape, const SliceSpec& s, kernels::Strides& strides, std::int64_t& offset) {
+  strides = kernels::contiguous_strides(shape);
+  offset = s.start * strides[static_cast<std::size_t>(s.axis)];
+  strides[static_cast<std::size_t>(s.axis)] *= s.step;
+}
+
+Tensor slice_of(const Tensor& x, const SliceSpec& s, const Site& site);
+
+// The adjoint of slice: g placed into zeros of `shape` at the slice.
+Tensor unslice(const Tensor& g, const Shape& shape, const SliceSpec& s, const Site& site) {
+  Tensor out = zeros(shape, g.dtype());
+  kernels::Strides strides;
+  std::int64_t offset = 0;
+  window(shape, s, strides, offset);
+  kernels::scatter_strided(out, strides, offset, g);
+  if (should_record(g)) {
+    record("unslice", site, out, [s, site](const Tensor& gg, VjpContext& ctx) { ctx.set(0, slice_of(gg, s, site)); }, g);
+  }
+  return out;
+}
+
+Tensor slice_of(const Tensor& x, const SliceSpec& s, const Site& site) {
+  Shape shape = x.shape();
+  shape[s.axis] = s.length;
+  kernels::Strides strides;
+  std::int64_t offset = 0;
+  window(x.shape(), s, strides, offset);
+  Tensor y = kernels::gather_strided(x, shape, strides, offset);
+  if (should_record(x)) {
+    record("slice", site, y, [s, site, in = x.shape()](const Tensor& g, VjpContext& ctx) {
+      ctx.set(0, unslice(g, in, s, site));
+    }, x);
+  }
+  return y;
+}
+
+}  // namespace
+
+Tensor reshape(const Tensor& x, const Shape& shape_in, Site site) {
+  check_defined(x, "reshape", site);
+  Shape shape = shape_in;
+  int inferred = -1;
+  std::int64_t known = 1;
+  for (int i = 0; i < shape.rank(); ++i) {
+    if (shape[i] == -1 && inferred < 0) {
+      inferred = i;
+    } else if (shape[i] < 0) {
+      throw ShapeError("reshape: invalid target shape " + shape_in.str() +
+                           " (one extent may be -1, the others must be >= 0)",
+                       site);
+    } else {
+      known *= shape[i];
+    }
+  }
+  if (inferred >= 0) {
+    if (known == 0 || x.numel() % known != 0) {
+      throw ShapeError("reshape: cannot reshape " + x.shape().str() + " (" + std::to_string(x.numel()) +
+                           " elements) to " + shape_in.str(),
+                       site);
+    }
+    shape[inferred] = x.numel() / known;
+  }
+  if (shape.numel() != x.numel()) {
+    throw ShapeError("reshape: cannot reshape " + x.shape().str() + " (" + std::to_string(x.numel()) +
+                         " elements) to " + shape_in.str() + " (" + std::to_string(shape.numel()) +
+                         " elements)",
+                     site);
+  }
+  Tensor y = detail::alias(x, shape);
+  if (should_record(x)) {
+    record("reshape", site, y, [in = x.shape()](const Tensor& g, VjpContext& ctx) { ctx.set(0, reshape(g, in)); }, x);
+  }
+  return y;
+}
+
+Tensor permute(const Tensor& x, const std::vector<int>& dims, Site site) {
+  check_defined(x, "permute", site);
+  const int rank = x.rank();
+  std::string got = "(";
+  for (std::size_t i = 0; i < dims.size(); ++i) got += (i ? ", " : "") + std::to_string(dims[i]);
+  got += ")";
+  if (static_cast<int>(dims.size()) != rank) {
+    throw AxisError("permute: " + got + " has " + std::to_string(dims.size()) + " axes, the tensor " +
+                        x.shape().str() + " has " + std::to_string(rank),
+                    site);
+  }
+  std::vector<int> axes(dims.size());
+  std::vector<bool> seen(dims.size(), false);
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    axes[i] = normalize_axis(dims[i], rank, "permute", site);
+    if (seen[static_cast<std::size_t>(axes[i])]) {
+      throw AxisError("permute: " + got + " is not a permutation of the axes of " + x.shape().str(), site);
+    }
+    seen[static_cast<std::size_t>(axes[i])] = true;
+  }
+  const kernels::Strides own = kernels::contiguous_strides(x.shape());
+  Shape shape;
+  kernels::Strides strides{};
+  std::vector<int> inverse(dims.size());
+  for (int i = 0; i < rank; ++i) {
+    const auto a = static_cast<std::size_t>(axes[static_cast<std::size_t>(i)]);
+    shape.push_back(x.shape()[static_cast<int>(a)]);
+    strides[static_cast<std::size_t>(i)] = own[a];
+    inverse[a] = i;
+  }
+  Tensor y = kernels::gather_strided(x, shape, strides);
+  if (should_record(x)) {
+    record("permute", site, y, [inverse](const Tensor& g, VjpContext& ctx) { ctx.set(0, permute(g, inverse)); }, x);
+  }
+  return y;
+}
+
+Tensor transpose(const Tensor& x, int axis0, int axis1, Site site) {
+  check_defined(x, "transpose", site);
+  const int a0 = normalize_axis(axis0, x.rank(), "transpose", site);
+  const int a1 = normalize_axis(axis1, x.rank(), "transpose", site);
+  std::vector<int> dims(static_cast<std::size_t>(x.rank()));
+  std::iota(dims.begin(), dims.end(), 0);
+  std::swap(dims[static_cast<std::size_t>(a0)], dims[static_cast<std::size_t>(a1)]);
+  return permute(x, dims, site);
+}
+
+Tensor slice(const Tensor& x, int axis, std::int64_t start, std::int64_t stop, std::int64_t step, Site site) {
+  check_defined(x, "slice", site);
+  const int a = normalize_axis(axis, x.rank(), "slice", site);
+  if (step <= 0) throw InvalidArgument("slice: step must be > 0, got " + std::to_string(step), site);
+  const std::int64_t n = x.shape()[a];
+  auto clip = [n](std::int64_t i) { return std::clamp(i < 0 ? i + n : i, std::int64_t{0}, n); };
+  start = clip(start);
+  stop = clip(stop);
+  const std::int64_t length = stop > start ? (stop - start + step - 1) / step : 0;
+  return slice_of(x, SliceSpec{a, start, step, length}, site);
+}
+
+Tensor broadcast_to(const Tensor& x, const Shape& shape, Site site) {
+  check_defined(x, "broadcast_to", site);
+  if (x.shape() == shape) return x;
+  bool fits = x.rank() <= shape.rank();
+  for (int i = 0; fits && i < x.rank(); ++i) {
+    const std::int64_t d = x.shape()[i], t = shape[i + shape.rank() - x.rank()];
+    fits = d == t || d == 1;
+  }
+  if (!fits) {
+    throw ShapeError("broadcast_to: cannot broadcast " + x.shape().str() + " to " + shape.str(), site);
+  }
+  Tensor y = kernels::gather_strided(x, shape, kernels::broadcast_strides(x.shape(), shape));
+  if (should_record(x)) {
+    record("broadcast_to", site, y, [in = x.shape()](const Tensor& g, VjpContext& ctx) { ctx.set(0, sum_to(g, in)); }, x);
+  }
+  return y;
+}
+
+Tensor pad(const Tensor& x, const std::vector<std::pair<std::int64_t, std::int64_t>>& widths, double value, Site site) {
+  check_defined(x, "pad", site);
+  if (static_cast<int>(widths.size()) > x.rank()) {
+    throw ShapeError("pad: " + std::to_string(widths.size()) + " (before, after) pairs for a tensor of rank " +
+                         std::to_string(x.rank()) + " " + x.shape().str(),
+                     site);
+  }
+  Shape shape = x.shape();
+  for (std::size_t i = 0; i < widths.size(); ++i) {
+    if (widths[i].first < 0 || widths[i].second < 0) {
+      throw InvalidArgument("pad: widths must be >= 0, axis " + std::to_string(i) + " has (" +
+                                std::to_string(widths[i].first) + ", " + std::to_string(widths[i].second) + ")",
+                            site);
+    }
+    shape[static_cast<int>(i)] += widths[i].first + widths[i].second;
+  }
+  Tensor y = full(shape, value, x.dtype());
+  const kernels::Strides strides = kernels::contiguous_strides(shape);
+  std::int64_t offset = 0;
+  for (std::size_t i = 0; i < widths.size(); ++i) offset += widths[i].first * strides[i];
+  kernels::scatter_strided(y, strides, offset, x);
+  if (should_record(x)) {
+    record("pad", site, y, [widths, in = x.shape()](const Tensor& g, VjpContext& ctx) {
+      Tensor inner = g;
+      for (std::size_t i = 0; i < widths.size(); ++i) {
+        const auto axis = static_cast<int>(i);
+        if (widths[i].first || widths[i].second)
+          inner = slice(inner, axis, widths[i].first, widths[i].first + in[axis]);
+      }
+      ctx.set(0, inner);
+    }, x);
+  }
+  return y;
+}
+
+Tensor concat(const std::vector<Tensor>& tensors, int axis, Site site) {
+  if (tensors.empty()) throw InvalidArgument("concat: needs at least one tensor", site);
+  const Tensor& first = tensors.front();
+  check_defined(first, "concat", site);
+  const int a = normalize_axis(axis, first.rank(), "concat", site);
+  Shape shape = first.shape();
+  shape[a] = 0;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const Tensor& t = tensors[i];
+    check_defined(t, "concat", site);
+    bool fits = t.rank() == first.rank() && t.dtype() == first.dtype();
+    for (int d = 0; fits && d < t.rank(); ++d) fits = d == a || t.shape()[d] == first.shape()[d];
+    if (!fits) {
+      throw ShapeError("concat: tensor " + std::to_string(i) + " " + t.shape().str() + " " + dtype_name(t.dtype()) +
+                           " does not match tensor 0 " + first.shape().str() + " " + dtype_name(first.dtype()) +
+                           " outside axis " + std::to_string(a),
+                       site);
+    }
+    shape[a] += t.shape()[a];
+  }
+  Tensor y = detail::empty(shape, first.dtype());
+  const kernels::Strides strides = kernels::contiguous_strides(shape);
+  std::vector<std::int64_t> starts;
+  std::int64_t start = 0;
+  for (const Tensor& t : tensors) {
+    starts.push_back(start);
+    kernels::scatter_strided(y, strides, start * strides[static_cast<std::size_t>(a)], t);
+    start += t.shape()[a];
+  }
+  if (detail::should_record_list(tensors)) {
+    std::vector<std::int64_t> lengths;
+    for (const Tensor& t : tensors) lengths.push_back(t.shape()[a]);
+    detail::record_list("concat", site, y, [a, starts, lengths](const Tensor& g, VjpContext& ctx) {
+      for (std::size_t i = 0; i < starts.size(); ++i)
+        if (ctx.needs(i)) ctx.set(i, slice(g, a, starts[i], starts[i] + lengths[i]));
+    }, tensors);
+  }
+  return y;
+}
+
+Tensor stack(const std::vector<Tensor>& tensors, int axis, Site site) {
+  if (tensors.empty()) throw InvalidArgument("stack: needs at least one tensor", site);
+  check_defined(tensors.front(), "stack", site);
+  const int a = normalize_axis(axis, tensors.front().rank() + 1, "stack", site);
+  std::vector<Tensor> expanded;
+  expanded.reserve(tensors.size());
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    if (tensors[i].defined() && tensors[i].shape() != tensors.front().shape()) {
+      throw ShapeError("stack: tensor " + std::to_string(i) + " has shape " + tensors[i].shape().str() +
+                           ", tensor 0 has " + tensors.front().shape().str() + "; all must match",
+                       site);
+    }
+    expanded.push_back(unsqueeze(tensors[i], a, site));
+  }
+  return concat(expanded, a, site);
+}
+
+Tensor flatten(const Tensor& x, int start_axis, int end_axis, Site site) {
+  check_defined(x, "flatten", site);
+  if (x.rank() == 0) return reshape(x, {1}, site);
+  const int s = normalize_axis(start_axis, x.rank(), "flatten", site);
+  const int e = normalize_axis(end_axis, x.rank(), "flatten", site);
+  if (s > e) {
+    throw AxisError("flatten: start axis " + std::to_string(start_axis) + " comes after end axis " +
+                        std::to_string(end_axis) + " for shape " + x.shape().str(),
+                    site);
+  }
+  Shape shape;
+  for (int i = 0; i < s; ++i) shape.push_back(x.shape()[i]);
+  std::int64_t merged = 1;
+  for (int i = s; i <= e; ++i) merged *= x.shape()[i];
+  shape.push_back(merged);
+  for (int i = e + 1; i < x.rank(); ++i) shape.push_back(x.shape()[i]);
+  return reshape(x, shape, site);
+}
+
+Tensor squeeze(const Tensor& x, int axis, Site site) {
+  check_defined(x, "squeeze", site);
+  const int a = normalize_axis(axis, x.rank(), "squeeze", site);
+  if (x.shape()[a] != 1) {
+    throw ShapeError("squeeze: axis " + std::to_string(axis) + " of " + x.shape().str() +
+                         " has extent " + std::to_string(x.shape()[a]) + ", expected 1",
+                     site);
+  }
+  Shape shape;
+  for (int i = 0; i < x.rank(); ++i)
+    if (i != a) shape.push_back(x.shape()[i]);
+  return reshape(x, shape, site);
+}
+
+Tensor unsqueeze(const Tensor& x, int axis, Site site) {
+  check_defined(x, "unsqueeze", site);
+  const int a = normalize_axis(axis, x.rank() + 1, "unsqueeze", site);
+  Shape shape;
+  for (int i = 0; i < x.rank(); ++i) {
+    if (i == a) shape.push_back(1);
+    shape.push_back(x.shape()[i]);
+  }
+  if (a == x.rank()) shape.push_back(1);
+  return reshape(x, shape, site);
+}
+
+Tensor to_dtype(const Tensor& x, Dtype dtype, Site site) {
+  check_defined(x, "to_dtype", site);
+  if (x.dtype() == dtype) return x;
+  Tensor y = kernels::convert(x, dtype);
+  if (is_floating(dtype) && should_record(x)) {
+    record("to_dtype", site, y, [from = x.dtype()](const Tensor& g, VjpContext& ctx) { ctx.set(0, to_dtype(g, from)); }, x);
+  }
+  return y;
+}
+
+}  // namespace tg

@@ -1,0 +1,227 @@
+#include "tapegrad/autodiff/tensor.hpp"
+
+#include <cstring>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+#include "engine.hpp"
+#include "kernels/copy.hpp"
+#include "node.hpp"
+#include "tapegrad/autodiff/creation.hpp"
+
+namespace tg {
+
+namespace detail {
+
+Tensor empty(const Shape& shape, Dtype dtype) {
+  for (std::int64_t d : shape) {
+    if (d < 0) throw ShapeError("empty: negative extent in shape " + shape.str());
+  }
+  const std::size_t bytes = static_cast<std::size_t>(shape.numel()) * dtype_size(dtype);
+  return Tensor(std::make_shared<TensorImpl>(StoragePtr(Storage::allocate(bytes)), shape, dtype));
+}
+
+Tensor alias(const Tensor& x, const Shape& shape) {
+  return Tensor(std::make_shared<TensorImpl>(x.impl()->storage, shape, x.dtype()));
+}
+
+Tensor copy_values(const Tensor& x) {
+  Tensor out = empty(x.shape(), x.dtype());
+  std::memcpy(out.impl()->raw(), x.impl()->raw(),
+              static_cast<std::size_t>(x.numel()) * dtype_size(x.dtype()));
+  return out;
+}
+
+}  // namespace detail
+
+TensorImpl& Tensor::checked(const char* what) const {
+  if (!impl_) throw std::logic_error(std::string("Tensor::") + what + ": the tensor is undefined");
+  return *impl_;
+}
+
+const Shape& Tensor::shape() const { return checked("shape").shape; }
+std::int64_t Tensor::numel() const { return checked("numel").shape.numel(); }
+Dtype Tensor::dtype() const { return checked("dtype").dtype; }
+
+std::int64_t Tensor::size(int axis) const {
+  const Shape& s = checked("size").shape;
+  const int a = axis < 0 ? axis + s.rank() : axis;
+  if (a < 0 || a >= s.rank()) {
+    throw AxisError("size: axis " + std::to_string(axis) + " is out of range for shape " + s.str());
+  }
+  return s[a];
+}
+
+bool Tensor::requires_grad() const {
+  const TensorImpl& impl = checked("requires_grad");
+  return impl.requires_grad || impl.grad_fn != nullptr;
+}
+
+Tensor& Tensor::requires_grad_(bool on) {
+  TensorImpl& impl = checked("requires_grad_");
+  if (impl.grad_fn) {
+    throw GraphError("requires_grad_: the tensor " + impl.shape.str() + " is the result of '" +
+                     impl.grad_fn->name +
+                     "', not a leaf; its gradient comes through the graph (use detach() for a "
+                     "new leaf)");
+  }
+  if (on && !is_floating(impl.dtype)) {
+    throw DtypeError(std::string("requires_grad_: an ") + dtype_name(impl.dtype) +
+                     " tensor cannot require grad; only float32 and float64 can");
+  }
+  impl.requires_grad = on;
+  return *this;
+}
+
+bool Tensor::is_leaf() const { return checked("is_leaf").grad_fn == nullptr; }
+Tensor Tensor::grad() const { return checked("grad").grad; }
+
+void Tensor::set_grad(const Tensor& grad) {
+  TensorImpl& impl = checked("set_grad");
+  if (grad.defined() && (grad.shape() != impl.shape || grad.dtype() != impl.dtype)) {
+    throw ShapeError("set_grad: gradient " + grad.shape().str() + " " + dtype_name(grad.dtype()) +
+                     " does not match the tensor " + impl.shape.str() + " " +
+                     dtype_name(impl.dtype));
+  }
+  impl.grad = grad;
+}
+
+void Tensor::zero_grad() { checked("zero_grad").grad = Tensor(); }
+
+std::string Tensor::op_name() const {
+  const TensorImpl& impl = checked("op_name");
+  return impl.grad_fn ? impl.grad_fn->name : "";
+}
+
+void Tensor::backward(BackwardOptions options) const { backward(Tensor(), options); }
+
+void Tensor::backward(const Tensor& seed, BackwardOptions options) const {
+  const TensorImpl& impl = checked("backward");
+  if (!requires_grad()) {
+    throw GraphError("backward: the tensor " + impl.shape.str() +
+                     " does not require grad: none of the inputs of the ops that made it "
+                     "requires grad, or it was computed under NoGrad");
+  }
+  Tensor s = seed;
+  if (!s.defined()) {
+    if (impl.shape.numel() != 1) {
+      throw GraphError("backward: the output has shape " + impl.shape.str() +
+                       "; only a one-element output is seeded with 1 implicitly, pass a seed of "
+                       "shape " + impl.shape.str() + " (backward(seed))");
+    }
+    s = ones(impl.shape, impl.dtype);
+  } else if (s.shape() != impl.shape || s.dtype() != impl.dtype) {
+    throw ShapeError("backward: the seed " + s.shape().str() + " " + dtype_name(s.dtype()) +
+                     " does not match the output " + impl.shape.str() + " " +
+                     dtype_name(impl.dtype));
+  }
+  detail::BackwardRequest request;
+  request.roots = {*this};
+  request.seeds = {s};
+  request.retain_graph = options.retain_graph;
+  request.create_graph = options.create_graph;
+  detail::run_backward(request);
+}
+
+Tensor Tensor::detach() const { return detail::alias(*this, checked("detach").shape); }
+
+double Tensor::item() const {
+  const TensorImpl& impl = checked("item");
+  if (impl.shape.numel() != 1) {
+    throw ShapeError("item: expected a tensor with one element, got shape " + impl.shape.str());
+  }
+  return kernels::dispatch_any(impl.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    return static_cast<double>(*impl.data<T>());
+  });
+}
+
+template <class T>
+std::vector<T> Tensor::to_vector() const {
+  const TensorImpl& impl = checked("to_vector");
+  std::vector<T> out(static_cast<std::size_t>(impl.numel()));
+  kernels::dispatch_any(impl.dtype, [&](auto tag) {
+    using S = decltype(tag);
+    const S* p = impl.data<S>();
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<T>(p[i]);
+  });
+  return out;
+}
+
+namespace {
+template <class T>
+constexpr Dtype dtype_of() {
+  if constexpr (std::is_same_v<T, float>) return Dtype::f32;
+  else if constexpr (std::is_same_v<T, double>) return Dtype::f64;
+  else return Dtype::i64;
+}
+}  // namespace
+
+template <class T>
+T* Tensor::data() {
+  TensorImpl& impl = checked("data");
+  if (impl.dtype != dtype_of<T>()) {
+    throw DtypeError(std::string("data: the tensor is ") + dtype_name(impl.dtype) +
+                     ", requested " + dtype_name(dtype_of<T>()));
+  }
+  return impl.data<T>();
+}
+
+template <class T>
+const T* Tensor::data() const {
+  return const_cast<Tensor*>(this)->data<T>();
+}
+
+long Tensor::storage_use_count() const { return checked("storage_use_count").storage->use_count(); }
+
+template std::vector<float> Tensor::to_vector<float>() const;
+template std::vector<double> Tensor::to_vector<double>() const;
+template std::vector<std::int64_t> Tensor::to_vector<std::int64_t>() const;
+template float* Tensor::data<float>();
+template double* Tensor::data<double>();
+template std::int64_t* Tensor::data<std::int64_t>();
+template const float* Tensor::data<float>() const;
+template const double* Tensor::data<double>() const;
+template const std::int64_t* Tensor::data<std::int64_t>() const;
+
+namespace {
+
+// Writes nested brackets, eliding the middle of axes longer than 6.
+void print_values(std::ostream& out, const std::vector<double>& values, const Shape& shape,
+                  int axis, std::int64_t offset, std::int64_t stride) {
+  if (axis == shape.rank()) {
+    out << values[static_cast<std::size_t>(offset)];
+    return;
+  }
+  const std::int64_t n = shape[axis];
+  const std::int64_t inner = stride / std::max<std::int64_t>(n, 1);
+  out << "[";
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (n > 6 && i == 3) {
+      out << "..., ";
+      i = n - 3;
+    }
+    print_values(out, values, shape, axis + 1, offset + i * inner, inner);
+    if (i + 1 < n) out << ", ";
+  }
+  out << "]";
+}
+
+}  // namespace
+
+std::string Tensor::str() const {
+  if (!impl_) return "tensor(undefined)";
+  std::ostringstream out;
+  out << "tensor(" << impl_->shape.str() << ", " << dtype_name(impl_->dtype) << ", ";
+  out << std::setprecision(6);
+  print_values(out, to_vector<double>(), impl_->shape, 0, 0, impl_->shape.numel());
+  if (impl_->grad_fn) out << ", op=" << impl_->grad_fn->name;
+  else if (impl_->requires_grad) out << ", requires_grad";
+  out << ")";
+  return out.str();
+}
+
+std::ostream& operator<<(std::ostream& out, const Tensor& tensor) { return out << tensor.str(); }
+
+}  // namespace tg

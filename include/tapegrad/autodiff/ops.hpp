@@ -1,0 +1,180 @@
+// The primitive ops and their thin compositions. Each primitive is defined in
+// one place (autodiff/ops/*.cpp) with its forward kernel and its
+// vector-Jacobian product written in taped ops, so gradients of gradients
+// come for free. Binary ops broadcast like NumPy; their gradients are summed
+// back to each input's shape.
+//
+// Every op takes a defaulted `Site`: the caller's source line, quoted by the
+// exception when the arguments are wrong.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tensor.hpp"
+
+namespace tg {
+
+/// A set of axes; empty means "all axes". Negative axes count from the end.
+using Axes = std::vector<int>;
+
+// --- elementwise, unary ------------------------------------------------------
+Tensor neg(const Tensor& x, Site site = Site::current());
+Tensor exp(const Tensor& x, Site site = Site::current());
+/// Natural logarithm; log(0) = -inf.
+Tensor log(const Tensor& x, Site site = Site::current());
+Tensor sqrt(const Tensor& x, Site site = Site::current());
+/// |x|; its gradient at 0 is 0.
+Tensor abs(const Tensor& x, Site site = Site::current());
+Tensor sin(const Tensor& x, Site site = Site::current());
+Tensor cos(const Tensor& x, Site site = Site::current());
+Tensor tanh(const Tensor& x, Site site = Site::current());
+/// Gauss error function (the building block of GELU).
+Tensor erf(const Tensor& x, Site site = Site::current());
+/// 1 / (1 + e^-x), computed without overflow for large |x|.
+Tensor sigmoid(const Tensor& x, Site site = Site::current());
+/// max(x, 0); gradient 0 at x = 0.
+Tensor relu(const Tensor& x, Site site = Site::current());
+/// x for x > 0, slope·x otherwise.
+Tensor leaky_relu(const Tensor& x, double slope = 0.01, Site site = Site::current());
+/// x for x > 0, alpha·(e^x − 1) otherwise (Clevert et al., 2015).
+Tensor elu(const Tensor& x, double alpha = 1.0, Site site = Site::current());
+/// λ·elu(x, α) with α = 1.6732632423543772, λ = 1.0507009873554805
+/// (Klambauer et al., 2017, "Self-Normalizing Neural Networks").
+Tensor selu(const Tensor& x, Site site = Site::current());
+/// log(1 + e^(βx)) / β, linear above βx > threshold for stability.
+Tensor softplus(const Tensor& x, double beta = 1.0, double threshold = 20.0,
+                Site site = Site::current());
+/// x·Φ(x), Φ the standard normal CDF (exact form, Hendrycks & Gimpel, 2016).
+Tensor gelu(const Tensor& x, Site site = Site::current());
+/// min(max(x, lo), hi); gradient 1 inside [lo, hi], 0 outside.
+Tensor clamp(const Tensor& x, double lo, double hi, Site site = Site::current());
+/// x^p for a constant exponent.
+Tensor pow(const Tensor& x, double p, Site site = Site::current());
+/// 1 where x > 0, `at_zero` where x == 0, 0 otherwise. Zero gradient.
+Tensor heaviside(const Tensor& x, double at_zero = 0.0, Site site = Site::current());
+/// −1, 0 or 1. Zero gradient.
+Tensor sign(const Tensor& x, Site site = Site::current());
+
+// --- elementwise, binary (broadcasting) ---------------------------------------
+Tensor add(const Tensor& a, const Tensor& b, Site site = Site::current());
+Tensor sub(const Tensor& a, const Tensor& b, Site site = Site::current());
+Tensor mul(const Tensor& a, const Tensor& b, Site site = Site::current());
+Tensor div(const Tensor& a, const Tensor& b, Site site = Site::current());
+/// a^b elementwise; the gradient for b is taken as 0 where a <= 0.
+Tensor pow(const Tensor& a, const Tensor& b, Site site = Site::current());
+/// Elementwise max; at ties the gradient is split evenly.
+Tensor maximum(const Tensor& a, const Tensor& b, Site site = Site::current());
+Tensor minimum(const Tensor& a, const Tensor& b, Site site = Site::current());
+/// a where cond != 0, b elsewhere; all three broadcast. No gradient for cond.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, Site site = Site::current());
+Tensor add(const Tensor& a, double b, Site site = Site::current());
+Tensor mul(const Tensor& a, double b, Site site = Site::current());
+
+/// Comparisons give 1 or 0 in a's dtype; no gradient flows through them.
+Tensor gt(const Tensor& a, const Tensor& b, Site site = Site::current());
+Tensor ge(const Tensor& a, const Tensor& b, Site site = Site::current());
+Tensor lt(const Tensor& a, const Tensor& b, Site site = Site::current());
+Tensor le(const Tensor& a, const Tensor& b, Site site = Site::current());
+Tensor eq(const Tensor& a, const Tensor& b, Site site = Site::current());
+Tensor ne(const Tensor& a, const Tensor& b, Site site = Site::current());
+
+// --- reductions ------------------------------------------------------------------
+Tensor sum(const Tensor& x, const Axes& axes = {}, bool keepdims = false,
+           Site site = Site::current());
+Tensor sum(const Tensor& x, int axis, bool keepdims = false, Site site = Site::current());
+Tensor mean(const Tensor& x, const Axes& axes = {}, bool keepdims = false,
+            Site site = Site::current());
+Tensor mean(const Tensor& x, int axis, bool keepdims = false, Site site = Site::current());
+/// Largest element over `axes`; the gradient goes to the maxima, split evenly at ties.
+Tensor max(const Tensor& x, const Axes& axes = {}, bool keepdims = false,
+           Site site = Site::current());
+Tensor max(const Tensor& x, int axis, bool keepdims = false, Site site = Site::current());
+Tensor min(const Tensor& x, const Axes& axes = {}, bool keepdims = false,
+           Site site = Site::current());
+Tensor min(const Tensor& x, int axis, bool keepdims = false, Site site = Site::current());
+/// Σ(x − mean)² / (n − ddof) over `axes` (ddof = 1: the unbiased estimate).
+Tensor var(const Tensor& x, const Axes& axes = {}, int ddof = 0, bool keepdims = false,
+           Site site = Site::current());
+/// log Σ e^x over `axes`, computed as m + log Σ e^(x−m) with m the max, so it
+/// never overflows. A primitive for that stability.
+Tensor logsumexp(const Tensor& x, const Axes& axes = {}, bool keepdims = false,
+                 Site site = Site::current());
+Tensor logsumexp(const Tensor& x, int axis, bool keepdims = false,
+                 Site site = Site::current());
+/// Sums `x` down to `shape` (the reverse of broadcasting); the helper every
+/// binary op's gradient uses.
+Tensor sum_to(const Tensor& x, const Shape& shape, Site site = Site::current());
+
+// --- linear algebra ----------------------------------------------------------------
+/// Matrix product with NumPy semantics: (n,k)@(k,m) -> (n,m); leading batch
+/// dimensions broadcast, (..., n, k)@(..., k, m) -> (..., n, m); a 1-D operand
+/// is a vector. Runs on cblas gemm with transpose flags: no transpose is ever
+/// materialised, forward or backward.
+Tensor matmul(const Tensor& a, const Tensor& b, Site site = Site::current());
+/// op(a) @ op(b) where op transposes the last two axes when the flag is set;
+/// both operands of rank >= 2. The primitive under matmul.
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b,
+              Site site = Site::current());
+
+// --- shape ---------------------------------------------------------------------------
+/// Same values, new shape (one extent may be -1). Shares storage: no copy.
+Tensor reshape(const Tensor& x, const Shape& shape, Site site = Site::current());
+/// Axes reordered: result axis i is x's axis dims[i].
+Tensor permute(const Tensor& x, const std::vector<int>& dims, Site site = Site::current());
+/// Swaps two axes (by default the last two).
+Tensor transpose(const Tensor& x, int axis0 = -2, int axis1 = -1, Site site = Site::current());
+/// Elements start, start+step, ... < stop along `axis`; Python rules for
+/// negative and out-of-range bounds. step > 0.
+Tensor slice(const Tensor& x, int axis, std::int64_t start, std::int64_t stop,
+             std::int64_t step = 1, Site site = Site::current());
+/// The entries `indices` (an int64 tensor of rank 1) along `axis`.
+Tensor index_select(const Tensor& x, int axis, const Tensor& indices,
+                    Site site = Site::current());
+/// out[..., i, ...] = x[..., index[..., i, ...], ...] along `axis`; index is
+/// int64 of x's rank. With an index of rank x.rank()-1 (class labels of shape
+/// (N,) into logits (N, C)), picks one entry per row and drops `axis`.
+Tensor gather(const Tensor& x, int axis, const Tensor& index, Site site = Site::current());
+/// Joins tensors along an existing axis.
+Tensor concat(const std::vector<Tensor>& tensors, int axis = 0, Site site = Site::current());
+/// Joins tensors along a new axis.
+Tensor stack(const std::vector<Tensor>& tensors, int axis = 0, Site site = Site::current());
+/// Broadcasts x to `shape` (NumPy rules), copying.
+Tensor broadcast_to(const Tensor& x, const Shape& shape, Site site = Site::current());
+/// Constant padding: `widths` holds (before, after) for each axis from the
+/// first; axes past its end are not padded.
+Tensor pad(const Tensor& x, const std::vector<std::pair<std::int64_t, std::int64_t>>& widths,
+           double value = 0.0, Site site = Site::current());
+/// Compositions of reshape.
+Tensor flatten(const Tensor& x, int start_axis = 0, int end_axis = -1, Site site = Site::current());
+Tensor squeeze(const Tensor& x, int axis, Site site = Site::current());
+Tensor unsqueeze(const Tensor& x, int axis, Site site = Site::current());
+
+// --- dtype -----------------------------------------------------------------------------
+/// Converts to `dtype`; between float types the gradient converts back.
+Tensor to_dtype(const Tensor& x, Dtype dtype, Site site = Site::current());
+
+// --- operators --------------------------------------------------------------------------
+/// Binds a tensor operand to the caller's source line, so that operators,
+/// which cannot take a defaulted argument, still report where they were used.
+struct At {
+  At(const Tensor& t, Site where = Site::current()) : tensor(t), site(where) {}  // NOLINT: implicit by design
+  const Tensor& tensor;
+  Site site;
+};
+
+Tensor operator-(At x);
+Tensor operator+(At a, const Tensor& b);
+Tensor operator-(At a, const Tensor& b);
+Tensor operator*(At a, const Tensor& b);
+Tensor operator/(At a, const Tensor& b);
+Tensor operator+(At a, double b);
+Tensor operator-(At a, double b);
+Tensor operator*(At a, double b);
+Tensor operator/(At a, double b);
+Tensor operator+(double a, At b);
+Tensor operator-(double a, At b);
+Tensor operator*(double a, At b);
+Tensor operator/(double a, At b);
+
+}  // namespace tg

@@ -1,0 +1,71 @@
+// Shape and element type of a tensor.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <source_location>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tg {
+
+/// Element type. float32 is the default; every op also runs in float64
+/// (gradient checks do). int64 holds indices and labels; it is never
+/// differentiated.
+enum class Dtype : std::uint8_t { f32, f64, i64 };
+inline constexpr Dtype f32 = Dtype::f32;
+inline constexpr Dtype f64 = Dtype::f64;
+inline constexpr Dtype i64 = Dtype::i64;
+
+/// "float32", "float64", "int64".
+const char* dtype_name(Dtype dtype);
+/// Bytes per element.
+std::size_t dtype_size(Dtype dtype);
+inline bool is_floating(Dtype dtype) { return dtype != Dtype::i64; }
+
+/// Largest rank a tensor may have. Shapes are stored inline (no heap), which
+/// keeps small ops free of allocation for their shape.
+inline constexpr int kMaxRank = 8;
+
+/// The extents of a tensor, outermost first (row-major). Rank 0 is a scalar.
+class Shape {
+ public:
+  Shape() = default;
+  Shape(std::initializer_list<std::int64_t> dims);
+  explicit Shape(std::span<const std::int64_t> dims);
+  explicit Shape(const std::vector<std::int64_t>& dims)
+      : Shape(std::span<const std::int64_t>(dims)) {}
+
+  int rank() const { return rank_; }
+  std::int64_t operator[](int axis) const { return dims_[static_cast<std::size_t>(axis)]; }
+  std::int64_t& operator[](int axis) { return dims_[static_cast<std::size_t>(axis)]; }
+  const std::int64_t* begin() const { return dims_.data(); }
+  const std::int64_t* end() const { return dims_.data() + rank_; }
+  std::int64_t* begin() { return dims_.data(); }
+  std::int64_t* end() { return dims_.data() + rank_; }
+
+  /// Product of the extents (1 for a scalar).
+  std::int64_t numel() const;
+  /// Appends an axis; throws past kMaxRank.
+  void push_back(std::int64_t extent);
+  std::vector<std::int64_t> to_vector() const { return {begin(), end()}; }
+
+  /// "(32, 784)"; a scalar is "()".
+  std::string str() const;
+
+  friend bool operator==(const Shape& a, const Shape& b);
+  friend bool operator!=(const Shape& a, const Shape& b) { return !(a == b); }
+
+ private:
+  std::array<std::int64_t, kMaxRank> dims_{};
+  int rank_ = 0;
+};
+
+/// NumPy broadcasting of two shapes; throws ShapeError naming `op` (and the
+/// caller's source line) when the shapes are incompatible.
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op,
+                       std::source_location where = std::source_location::current());
+
+}  // namespace tg

@@ -1,0 +1,108 @@
+// Tensor: a cheap handle to a value, an optional gradient and the record of
+// the op that produced it.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "errors.hpp"
+#include "shape.hpp"
+
+namespace tg {
+
+class TensorImpl;
+
+/// Options of Tensor::backward.
+struct BackwardOptions {
+  /// Keep the records so that a second backward can run through them.
+  bool retain_graph = false;
+  /// Record the backward pass itself, so the gradients can be differentiated
+  /// again (Hessian-vector products). Implies retain_graph.
+  bool create_graph = false;
+};
+
+/// A handle to a tensor. Copies share the value, the gradient and the record:
+/// a Tensor is as cheap to pass around as a shared_ptr.
+///
+/// Values are contiguous and row-major. A Tensor produced by an op while grad
+/// mode is on and some input requires grad carries the record of that op;
+/// `backward()` walks those records in reverse and fills the `.grad()` of every
+/// leaf that requires grad.
+class Tensor {
+ public:
+  /// An undefined tensor (no value); most calls on it throw.
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const;
+  int rank() const { return shape().rank(); }
+  /// Extent of `axis` (negative counts from the end).
+  std::int64_t size(int axis) const;
+  std::int64_t numel() const;
+  Dtype dtype() const;
+
+  // --- autodiff -----------------------------------------------------------
+  /// True for a leaf marked with requires_grad_() and for every result of a
+  /// recorded op.
+  bool requires_grad() const;
+  /// Marks a leaf as a variable to differentiate with respect to.
+  Tensor& requires_grad_(bool on = true);
+  /// A tensor not produced by a recorded op (data, parameters).
+  bool is_leaf() const;
+  /// The accumulated gradient of a leaf; undefined before any backward.
+  Tensor grad() const;
+  void set_grad(const Tensor& grad);
+  /// Drops the gradient (like PyTorch's zero_grad(set_to_none=true)).
+  void zero_grad();
+  /// Differentiates this tensor with respect to every leaf that requires grad
+  /// and accumulates into their `.grad()`. A scalar is seeded with 1; any other
+  /// shape needs an explicit `seed` of the same shape.
+  void backward(BackwardOptions options = {}) const;
+  void backward(const Tensor& seed, BackwardOptions options = {}) const;
+  /// The same value, cut from the graph (shares storage).
+  Tensor detach() const;
+  /// Name of the op that produced this tensor ("" for a leaf).
+  std::string op_name() const;
+
+  // --- values ---------------------------------------------------------------
+  /// The single value of a one-element tensor, as double.
+  double item() const;
+  /// The values in row-major order, converted to T (float, double or int64_t).
+  template <class T>
+  std::vector<T> to_vector() const;
+  /// Raw element access; T must match the dtype exactly.
+  template <class T>
+  T* data();
+  template <class T>
+  const T* data() const;
+  /// Number of tensors sharing this one's storage (reshape and detach share).
+  long storage_use_count() const;
+
+  /// "tensor((2, 2), float32, [[1, 2], [3, 4]])", eliding the middle of large tensors.
+  std::string str() const;
+
+  TensorImpl* impl() const { return impl_.get(); }
+  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+
+ private:
+  TensorImpl& checked(const char* what) const;
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+std::ostream& operator<<(std::ostream& out, const Tensor& tensor);
+
+extern template std::vector<float> Tensor::to_vector<float>() const;
+extern template std::vector<double> Tensor::to_vector<double>() const;
+extern template std::vector<std::int64_t> Tensor::to_vector<std::int64_t>() const;
+extern template float* Tensor::data<float>();
+extern template double* Tensor::data<double>();
+extern template std::int64_t* Tensor::data<std::int64_t>();
+extern template const float* Tensor::data<float>() const;
+extern template const double* Tensor::data<double>() const;
+extern template const std::int64_t* Tensor::data<std::int64_t>() const;
+
+}  // namespace tg

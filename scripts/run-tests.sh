@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every doctest suite through meson and prints the totals as
+# "tests: N passed, M failed" (doctest's test-case counts; a suite that
+# crashed before printing its counts adds one failure).
+set -uo pipefail
+build=${1:-build}
+
+meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 2
+meson_rc=$?
+
+python3 - "$build/meson-logs/testlog.json" "$meson_rc" <<'PY'
+import json, re, sys
+log, meson_rc = sys.argv[1], int(sys.argv[2])
+passed = failed = 0
+pattern = re.compile(r"\[doctest\] test cases:\s*(\d+)\s*\|\s*(\d+) passed\s*\|\s*(\d+) failed")
+rows = []
+with open(log) as f:
+    for line in f:
+        entry = json.loads(line)
+        m = None
+        for m in pattern.finditer(entry.get("stdout", "") or ""):
+            pass
+        if m:
+            p, fl = int(m.group(2)), int(m.group(3))
+            if entry["result"] != "OK" and fl == 0:
+                fl = 1  # the suite failed after its counts (exit code, sanitizer)
+        else:
+            p, fl = 0, 1  # crashed or timed out before doctest could count
+        rows.append((entry["name"], p, fl, entry["result"], entry.get("duration", 0.0)))
+        passed += p
+        failed += fl
+for name, p, fl, result, secs in rows:
+    print(f"  {name:<16} {p:4d} passed {fl:3d} failed  {secs:6.2f} s  {result}")
+if not rows and meson_rc != 0:
+    failed = 1
+print(f"tests: {passed} passed, {failed} failed")
+sys.exit(1 if failed or meson_rc else 0)
+PY
