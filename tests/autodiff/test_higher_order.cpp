@@ -1,1 +1,142 @@
+// Gradients of gradients: VJPs are taped ops, so create_graph gives second
+// derivatives, Hessian-vector products, Jacobians and Hessians.
 #include <doctest/doctest.h>
+
+#include <cmath>
+#include <tapegrad/tapegrad.hpp>
+
+using namespace tg;
+
+TEST_CASE("d²/dx² of a polynomial matches the closed form") {
+  // f = x⁴ − 3x³ + 2x: f' = 4x³ − 9x² + 2, f'' = 12x² − 18x
+  for (double x0 : {-1.5, 0.3, 2.0}) {
+    Tensor x = scalar(x0, f64).requires_grad_();
+    Tensor f = pow(x, 4.0) - pow(x, 3.0) * 3.0 + x * 2.0;
+    Tensor d1 = grad(f, x, {.create_graph = true});
+    CHECK(d1.item() == doctest::Approx(4 * std::pow(x0, 3) - 9 * x0 * x0 + 2));
+    Tensor d2 = grad(d1, x);
+    CHECK(d2.item() == doctest::Approx(12 * x0 * x0 - 18 * x0));
+  }
+}
+
+TEST_CASE("d²/dx² of tanh matches −2·tanh·(1 − tanh²)") {
+  for (double x0 : {-0.7, 0.1, 1.3}) {
+    Tensor x = scalar(x0, f64).requires_grad_();
+    Tensor d1 = grad(tanh(x), x, {.create_graph = true});
+    Tensor d2 = grad(d1, x);
+    const double t = std::tanh(x0);
+    CHECK(d1.item() == doctest::Approx(1 - t * t));
+    CHECK(d2.item() == doctest::Approx(-2 * t * (1 - t * t)));
+  }
+}
+
+TEST_CASE("third derivative of sin through backward(create_graph)") {
+  Tensor x = scalar(0.4, f64).requires_grad_();
+  Tensor d1 = grad(sin(x), x, {.create_graph = true});
+  Tensor d2 = grad(d1, x, {.create_graph = true});
+  Tensor d3 = grad(d2, x);
+  CHECK(d3.item() == doctest::Approx(-std::cos(0.4)));
+}
+
+TEST_CASE("backward with create_graph leaves a differentiable .grad") {
+  Tensor x = tensor({1.0, 2.0}, f64).requires_grad_();
+  sum(x * x * x).backward({.create_graph = true});  // grad = 3x²
+  Tensor g = x.grad();
+  CHECK(g.requires_grad());
+  Tensor gg = grad(sum(g), x);  // 6x
+  CHECK(gg.to_vector<double>() == std::vector<double>{6.0, 12.0});
+}
+
+namespace {
+
+// Loss of a small two-layer net as a function of all its parameters packed
+// in one vector: W1 (3x4), b1 (4), W2 (4x1).
+Tensor two_layer_loss(const Tensor& params, const Tensor& x, const Tensor& y) {
+  Tensor w1 = reshape(slice(params, 0, 0, 12), {3, 4});
+  Tensor b1 = slice(params, 0, 12, 16);
+  Tensor w2 = reshape(slice(params, 0, 16, 20), {4, 1});
+  Tensor h = tanh(matmul(x, w1) + b1);
+  Tensor err = matmul(h, w2) - y;
+  return mean(err * err);
+}
+
+}  // namespace
+
+TEST_CASE("hvp of a two-layer net's loss matches finite differences of its gradient") {
+  Generator gen(3);
+  const Tensor x = randn({5, 3}, gen, f64);
+  const Tensor y = randn({5, 1}, gen, f64);
+  const Tensor p = randn({20}, gen, f64) * 0.5;
+  const Tensor v = randn({20}, gen, f64);
+  auto loss = [&](const Tensor& params) { return two_layer_loss(params, x, y); };
+  const std::vector<double> hv = hvp(loss, p, v).to_vector<double>();
+
+  auto gradient_at = [&](const Tensor& params) {
+    Tensor leaf = params.detach().requires_grad_();
+    return grad(loss(leaf), leaf).to_vector<double>();
+  };
+  const double eps = 1e-5;
+  const auto up = gradient_at(p + v * eps);
+  const auto down = gradient_at(p - v * eps);
+  for (std::size_t i = 0; i < hv.size(); ++i) {
+    const double numeric = (up[i] - down[i]) / (2 * eps);
+    CHECK(hv[i] == doctest::Approx(numeric).epsilon(1e-5).scale(1.0));
+  }
+}
+
+TEST_CASE("jacobian of small functions matches closed forms") {
+  // f(x) = A x: J = A
+  const Tensor a = tensor({1, 2, 3, 4, 5, 6}, {2, 3}, f64);
+  Tensor j = jacobian([&](const Tensor& x) { return matmul(a, x); }, tensor({0.1, 0.2, 0.3}, f64));
+  CHECK(j.shape() == Shape{2, 3});
+  CHECK(j.to_vector<double>() == a.to_vector<double>());
+
+  // f(x) = x ⊙ x: J = diag(2x)
+  Tensor j2 = jacobian([](const Tensor& x) { return x * x; }, tensor({1.0, -2.0}, f64));
+  CHECK(j2.to_vector<double>() == std::vector<double>{2.0, 0.0, 0.0, -4.0});
+
+  // f(x) = softmax-free: sum of exp, a scalar: J has shape x.shape
+  Tensor j3 = jacobian([](const Tensor& x) { return sum(exp(x)); }, tensor({0.0, 1.0}, f64));
+  CHECK(j3.shape() == Shape{2});
+  CHECK(j3.to_vector<double>()[1] == doctest::Approx(std::exp(1.0)));
+}
+
+TEST_CASE("hessian of small functions matches closed forms") {
+  // f = x0² x1 + x1³: H = [[2x1, 2x0], [2x0, 6x1]]
+  auto f = [](const Tensor& x) {
+    Tensor x0 = slice(x, 0, 0, 1), x1 = slice(x, 0, 1, 2);
+    return sum(x0 * x0 * x1 + pow(x1, 3.0));
+  };
+  Tensor h = hessian(f, tensor({1.5, -0.5}, f64));
+  CHECK(h.shape() == Shape{2, 2});
+  const auto v = h.to_vector<double>();
+  CHECK(v[0] == doctest::Approx(-1.0));
+  CHECK(v[1] == doctest::Approx(3.0));
+  CHECK(v[2] == doctest::Approx(3.0));
+  CHECK(v[3] == doctest::Approx(-3.0));
+
+  // Quadratic form ½xᵀAx with symmetric A: H = A
+  const Tensor a = tensor({2, 1, 0, 1, 3, 1, 0, 1, 4}, {3, 3}, f64);
+  Tensor h2 = hessian([&](const Tensor& x) { return sum(x * matmul(a, x)) * 0.5; }, tensor({0.3, -0.1, 0.7}, f64));
+  const auto got = h2.to_vector<double>();
+  const auto want = a.to_vector<double>();
+  for (std::size_t i = 0; i < want.size(); ++i) CHECK(got[i] == doctest::Approx(want[i]));
+}
+
+TEST_CASE("second derivatives through the other taped VJPs") {
+  // logsumexp's second derivative along a direction is the softmax variance.
+  const Tensor x0 = tensor({0.2, -0.4, 1.1}, f64);
+  GradcheckReport report = gradcheck(
+      [](Tensor& x) { return grad(logsumexp(x, 0) * 1.0, x, {.create_graph = true}); }, {x0});
+  INFO(report);
+  CHECK(report.ok());
+  GradcheckReport sig = gradcheck(
+      [](Tensor& x) { return grad(sum(sigmoid(x) * exp(x)), x, {.create_graph = true}); }, {x0});
+  INFO(sig);
+  CHECK(sig.ok());
+  GradcheckReport mm = gradcheck(
+      [](Tensor& a, Tensor& b) { return grad(sum(tanh(matmul(a, b))), a, {.create_graph = true}); },
+      {tensor({0.1, 0.2, 0.3, 0.4}, {2, 2}, f64), tensor({0.5, -0.6, 0.7, 0.8}, {2, 2}, f64)});
+  INFO(mm);
+  CHECK(mm.ok());
+}
