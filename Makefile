@@ -29,5 +29,11 @@ bench: deps configure
 	ninja -C $(BUILD) bench/bench_mlp
 	./$(BUILD)/bench/bench_mlp
 
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-sanitize: deps
+	@test -f build-asan/build.ninja || meson setup build-asan -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C build-asan
+	@UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 scripts/run-tests.sh build-asan
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan

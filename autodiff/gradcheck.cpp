@@ -30,9 +30,8 @@ std::string position_str(const std::vector<std::int64_t>& pos) {
   return s + "]";
 }
 
-// Σ w·f(xs), evaluated off the tape in float64.
+// Σ w·f(xs) in float64. Grad mode stays as it is: f may itself call grad().
 double projected(const MultiTensorFn& f, const std::vector<Tensor>& xs, const std::vector<double>& weights) {
-  NoGrad no_grad;
   const std::vector<double> y = f(xs).to_vector<double>();
   double total = 0.0;
   for (std::size_t i = 0; i < y.size(); ++i) total += weights[i] * y[i];

@@ -21,6 +21,12 @@ int log2_floor(std::size_t v) { return 63 - __builtin_clzll(v); }
 
 // Returns the class of a block of `bytes`, and its rounded size.
 int size_class(std::size_t bytes, std::size_t& block_bytes) {
+#ifdef TAPEGRAD_NO_POOL
+  // Sanitizer builds: every buffer goes back to the system, so that a
+  // use-after-free is caught instead of hidden by reuse.
+  block_bytes = (bytes + kAlign - 1) / kAlign * kAlign;
+  return -1;
+#endif
   if (bytes <= kSmallLimit) {
     block_bytes = (bytes + kAlign - 1) / kAlign * kAlign;
     return static_cast<int>(block_bytes / kAlign);

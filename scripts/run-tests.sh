@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every doctest suite through meson and prints the totals as
 # "tests: N passed, M failed" (doctest's test-case counts; a suite that
-# crashed before printing its counts adds one failure).
+# crashed before printing its counts adds one failure; each example program
+# run as a test counts as one).
 set -uo pipefail
 build=${1:-build}
 
@@ -24,6 +25,8 @@ with open(log) as f:
             p, fl = int(m.group(2)), int(m.group(3))
             if entry["result"] != "OK" and fl == 0:
                 fl = 1  # the suite failed after its counts (exit code, sanitizer)
+        elif entry["name"].startswith("example_"):
+            p, fl = (1, 0) if entry["result"] == "OK" else (0, 1)  # an example is one test
         else:
             p, fl = 0, 1  # crashed or timed out before doctest could count
         rows.append((entry["name"], p, fl, entry["result"], entry.get("duration", 0.0)))

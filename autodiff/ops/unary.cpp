@@ -4,6 +4,7 @@
 // zero almost everywhere, so it is computed off the tape.
 #include <cmath>
 #include <numbers>
+#include <sstream>
 
 #include "common.hpp"
 
@@ -18,6 +19,13 @@ template <class F>
 Tensor constant_map(const Tensor& x, const char* op, F f) {
   NoGrad no_grad;
   return map_unary(x, op, Site(), f);
+}
+
+// A double as a person writes it: "2", "0.5", "nan" (std::to_string gives "2.000000").
+std::string number_str(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
 }
 
 Tensor positive_mask(const Tensor& x) {
@@ -155,12 +163,16 @@ Tensor elu(const Tensor& x, double alpha, Site site) {
 Tensor selu(const Tensor& x, Site site) {
   constexpr double kAlpha = 1.6732632423543772848170429916717;
   constexpr double kScale = 1.0507009873554804934193349852946;
+  check_float(x, "selu", site);  // name selu, not the elu it is made of
   return elu(x, kAlpha, site) * kScale;
 }
 
 Tensor softplus(const Tensor& x, double beta, double threshold, Site site) {
+  check_float(x, "softplus", site);
   if (!(beta > 0)) {
-    throw InvalidArgument("softplus: beta must be > 0, got " + std::to_string(beta), site);
+    throw InvalidArgument("softplus: beta must be > 0, got " + number_str(beta) + " (x of shape " +
+                              x.shape().str() + ")",
+                          site);
   }
   Tensor y = map_unary(x, "softplus", site, [beta, threshold](auto v) {
     using T = decltype(v);
@@ -192,9 +204,10 @@ Tensor gelu(const Tensor& x, Site site) {
 }
 
 Tensor clamp(const Tensor& x, double lo, double hi, Site site) {
-  if (lo > hi) {
-    throw InvalidArgument("clamp: lo (" + std::to_string(lo) + ") is greater than hi (" +
-                              std::to_string(hi) + ")",
+  check_float(x, "clamp", site);
+  if (!(lo <= hi)) {  // NaN bounds too
+    throw InvalidArgument("clamp: expected lo <= hi, got lo = " + number_str(lo) + ", hi = " + number_str(hi) +
+                              " (x of shape " + x.shape().str() + ")",
                           site);
   }
   Tensor y = map_unary(x, "clamp", site, [lo, hi](auto v) {

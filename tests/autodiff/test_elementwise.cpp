@@ -1,1 +1,280 @@
+// Elementwise unary ops: forward values in float32 and float64 against
+// hand-computed numbers, float64 gradchecks away from kinks, the documented
+// subgradients at kinks, numerical stability, and the error messages.
+// Binary ops, comparisons and operators are in test_binary.cpp.
 #include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+#include <initializer_list>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <tapegrad/tapegrad.hpp>
+
+using namespace tg;
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// The values of `t` against `expected`, with a tolerance that fits its dtype.
+void check_values(const Tensor& t, const std::vector<double>& expected) {
+  const std::vector<double> got = t.to_vector<double>();
+  REQUIRE(got.size() == expected.size());
+  const double eps = t.dtype() == f32 ? 1e-6 : 1e-13;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    INFO("element ", i, " of ", t.str());
+    if (std::isinf(expected[i])) CHECK(got[i] == expected[i]);
+    else CHECK(got[i] == doctest::Approx(expected[i]).epsilon(eps));
+  }
+}
+
+// `call` must throw exactly an E whose message names every one of `parts`
+// and the caller's line in this file.
+template <class E, class F>
+void check_op_error(F call, int line, std::initializer_list<std::string> parts) {
+  INFO("error expected by the check at line ", line);
+  std::string message;
+  try {
+    call();
+    FAIL_CHECK("no exception thrown");
+    return;
+  } catch (const E& e) {
+    message = e.what();
+  } catch (const std::exception& e) {
+    FAIL_CHECK("wrong exception type: ", e.what());
+    return;
+  }
+  INFO("message: ", message);
+  for (const std::string& part : parts) CHECK(message.find(part) != std::string::npos);
+  CHECK(message.find("[at ") != std::string::npos);
+  CHECK(message.find("test_elementwise.cpp:" + std::to_string(line) + "]") != std::string::npos);
+}
+
+#define CHECK_OP_ERROR(E, expr, ...) check_op_error<E>([&] { (void)(expr); }, __LINE__, {__VA_ARGS__})
+
+#define CHECK_GRADCHECK(...)                   \
+  do {                                         \
+    const GradcheckReport report_ = __VA_ARGS__; \
+    INFO(report_.str());                       \
+    CHECK(report_.ok());                       \
+  } while (false)
+
+using UnaryFn = std::function<Tensor(const Tensor&)>;
+
+struct UnaryCase {
+  const char* name;
+  UnaryFn f;
+  std::vector<double> x;
+  std::vector<double> y;  // computed by hand (Python's math module)
+};
+
+const std::vector<double> kXs = {-2.0, -0.5, 0.25, 1.5, 3.0};
+const std::vector<double> kPositive = {0.25, 1.0, 2.5, 9.0};
+
+std::vector<UnaryCase> forward_cases() {
+  return {
+      {"neg", [](const Tensor& x) { return neg(x); }, kXs, {2.0, 0.5, -0.25, -1.5, -3.0}},
+      {"exp", [](const Tensor& x) { return exp(x); }, kXs,
+       {0.1353352832366127, 0.6065306597126334, 1.2840254166877414, 4.4816890703380645, 20.085536923187668}},
+      {"log", [](const Tensor& x) { return log(x); }, kPositive,
+       {-1.3862943611198906, 0.0, 0.9162907318741551, 2.1972245773362196}},
+      {"sqrt", [](const Tensor& x) { return sqrt(x); }, kPositive, {0.5, 1.0, 1.5811388300841898, 3.0}},
+      {"abs", [](const Tensor& x) { return abs(x); }, kXs, {2.0, 0.5, 0.25, 1.5, 3.0}},
+      {"sin", [](const Tensor& x) { return sin(x); }, kXs,
+       {-0.9092974268256817, -0.479425538604203, 0.24740395925452294, 0.9974949866040544, 0.1411200080598672}},
+      {"cos", [](const Tensor& x) { return cos(x); }, kXs,
+       {-0.4161468365471424, 0.8775825618903728, 0.9689124217106447, 0.0707372016677029, -0.9899924966004454}},
+      {"tanh", [](const Tensor& x) { return tanh(x); }, kXs,
+       {-0.9640275800758169, -0.46211715726000974, 0.24491866240370913, 0.9051482536448664, 0.9950547536867305}},
+      {"erf", [](const Tensor& x) { return erf(x); }, kXs,
+       {-0.9953222650189527, -0.5204998778130465, 0.2763263901682369, 0.9661051464753108, 0.9999779095030014}},
+      {"sigmoid", [](const Tensor& x) { return sigmoid(x); }, kXs,
+       {0.11920292202211755, 0.3775406687981454, 0.5621765008857981, 0.8175744761936437, 0.9525741268224334}},
+      {"relu", [](const Tensor& x) { return relu(x); }, kXs, {0.0, 0.0, 0.25, 1.5, 3.0}},
+      {"leaky_relu", [](const Tensor& x) { return leaky_relu(x); }, kXs, {-0.02, -0.005, 0.25, 1.5, 3.0}},
+      {"leaky_relu(0.2)", [](const Tensor& x) { return leaky_relu(x, 0.2); }, kXs, {-0.4, -0.1, 0.25, 1.5, 3.0}},
+      {"elu", [](const Tensor& x) { return elu(x); }, kXs, {-0.8646647167633873, -0.3934693402873666, 0.25, 1.5, 3.0}},
+      {"elu(0.7)", [](const Tensor& x) { return elu(x, 0.7); }, kXs,
+       {-0.6052653017343711, -0.2754285382011566, 0.25, 1.5, 3.0}},
+      {"selu", [](const Tensor& x) { return selu(x); }, kXs,
+       {-1.520166468595695, -0.6917581878028713, 0.2626752468388701, 1.5760514810332207, 3.1521029620664414}},
+      {"softplus", [](const Tensor& x) { return softplus(x); }, kXs,
+       {0.1269280110429725, 0.4740769841801067, 0.8259394198788436, 1.7014132779827524, 3.048587351573742}},
+      {"softplus(beta 2)", [](const Tensor& x) { return softplus(x, 2.0); }, kXs,
+       {0.009074963958904869, 0.15663084375911143, 0.48703849209005334, 1.524293675786871, 3.001237842568865}},
+      {"gelu", [](const Tensor& x) { return gelu(x); }, kXs,
+       {-0.04550026389635842, -0.15426876936299344, 0.14967658142073093, 1.399789198096713, 2.99595030590511}},
+      {"clamp", [](const Tensor& x) { return clamp(x, -1.0, 2.0); }, kXs, {-1.0, -0.5, 0.25, 1.5, 2.0}},
+      {"pow 3", [](const Tensor& x) { return pow(x, 3.0); }, kXs, {-8.0, -0.125, 0.015625, 3.375, 27.0}},
+      {"pow 2", [](const Tensor& x) { return pow(x, 2.0); }, kXs, {4.0, 0.25, 0.0625, 2.25, 9.0}},
+      {"pow -1", [](const Tensor& x) { return pow(x, -1.0); }, kXs, {-0.5, -2.0, 4.0, 0.6666666666666666, 0.3333333333333333}},
+      {"pow 0", [](const Tensor& x) { return pow(x, 0.0); }, kXs, {1.0, 1.0, 1.0, 1.0, 1.0}},
+      {"pow 1.5", [](const Tensor& x) { return pow(x, 1.5); }, kPositive, {0.125, 1.0, 3.952847075210474, 27.0}},
+      {"pow -0.5", [](const Tensor& x) { return pow(x, -0.5); }, kPositive, {2.0, 1.0, 0.6324555320336759, 1.0 / 3.0}},
+      {"heaviside", [](const Tensor& x) { return heaviside(x); }, {-1.5, 0.0, 2.0}, {0.0, 0.0, 1.0}},
+      {"heaviside(at 0.5)", [](const Tensor& x) { return heaviside(x, 0.5); }, {-1.5, 0.0, 2.0}, {0.0, 0.5, 1.0}},
+      {"sign", [](const Tensor& x) { return sign(x); }, {-1.5, 0.0, 2.0}, {-1.0, 0.0, 1.0}},
+  };
+}
+
+}  // namespace
+
+TEST_CASE("unary ops: forward values in float32 and float64") {
+  for (const UnaryCase& c : forward_cases()) {
+    for (Dtype dtype : {f32, f64}) {
+      INFO(std::string(c.name), " in ", std::string(dtype_name(dtype)));
+      const Tensor x = from_vector(c.x, {static_cast<std::int64_t>(c.x.size())}, dtype);
+      const Tensor y = c.f(x);
+      CHECK(y.dtype() == dtype);
+      CHECK(y.shape() == x.shape());
+      check_values(y, c.y);
+    }
+  }
+}
+
+TEST_CASE("unary ops keep the shape of a 0-d and of a 3-d tensor") {
+  CHECK(exp(scalar(0.0, f64)).shape() == Shape{});
+  CHECK(exp(scalar(0.0, f64)).item() == 1.0);
+  const Tensor y = relu(arange(-12, 12, 1, f64) * 0.5);
+  const Tensor y3 = relu(reshape(arange(-12, 12, 1, f64), {2, 3, 4}));
+  CHECK(y3.shape() == Shape{2, 3, 4});
+  CHECK(y3.to_vector<double>()[13] == 1.0);
+  CHECK(y.to_vector<double>()[23] == 5.5);
+}
+
+TEST_CASE("unary ops: float64 gradcheck away from kinks") {
+  Generator gen(7);
+  const Tensor smooth = randn({3, 4}, gen, f64);
+  const Tensor positive = uniform({3, 4}, 0.2, 3.0, gen, f64);
+  // Kinks at 0 (relu, abs, leaky_relu, elu, heaviside, sign) and at the clamp bounds -0.5, 1.
+  const Tensor kinked = tensor({-1.7, -0.6, -0.2, 0.3, 0.8, 2.1}, {2, 3}, f64);
+  const Tensor wide = tensor({-30.0, -3.0, 0.5, 4.0, 25.0, 40.0}, {2, 3}, f64);  // softplus past its threshold
+
+  struct Case {
+    const char* name;
+    UnaryFn f;
+    Tensor x;
+  };
+  const std::vector<Case> cases = {
+      {"neg", [](const Tensor& x) { return neg(x); }, smooth},
+      {"exp", [](const Tensor& x) { return exp(x); }, smooth},
+      {"log", [](const Tensor& x) { return log(x); }, positive},
+      {"sqrt", [](const Tensor& x) { return sqrt(x); }, positive},
+      {"abs", [](const Tensor& x) { return abs(x); }, kinked},
+      {"sin", [](const Tensor& x) { return sin(x); }, smooth},
+      {"cos", [](const Tensor& x) { return cos(x); }, smooth},
+      {"tanh", [](const Tensor& x) { return tanh(x); }, smooth},
+      {"erf", [](const Tensor& x) { return erf(x); }, smooth},
+      {"sigmoid", [](const Tensor& x) { return sigmoid(x); }, smooth * 3.0},
+      {"relu", [](const Tensor& x) { return relu(x); }, kinked},
+      {"leaky_relu", [](const Tensor& x) { return leaky_relu(x); }, kinked},
+      {"leaky_relu(0.3)", [](const Tensor& x) { return leaky_relu(x, 0.3); }, kinked},
+      {"elu", [](const Tensor& x) { return elu(x); }, kinked},
+      {"elu(0.7)", [](const Tensor& x) { return elu(x, 0.7); }, kinked},
+      {"selu", [](const Tensor& x) { return selu(x); }, kinked},
+      {"softplus", [](const Tensor& x) { return softplus(x); }, smooth * 3.0},
+      {"softplus wide", [](const Tensor& x) { return softplus(x); }, wide},
+      {"softplus(beta 2.5, threshold 5)", [](const Tensor& x) { return softplus(x, 2.5, 5.0); }, kinked},
+      {"gelu", [](const Tensor& x) { return gelu(x); }, smooth * 2.0},
+      {"clamp", [](const Tensor& x) { return clamp(x, -0.5, 1.0); }, kinked},
+      {"pow 2", [](const Tensor& x) { return pow(x, 2.0); }, smooth},
+      {"pow 3", [](const Tensor& x) { return pow(x, 3.0); }, smooth},
+      {"pow 1", [](const Tensor& x) { return pow(x, 1.0); }, smooth},
+      {"pow 0", [](const Tensor& x) { return pow(x, 0.0); }, smooth},
+      {"pow -1", [](const Tensor& x) { return pow(x, -1.0); }, kinked},
+      {"pow 1.5", [](const Tensor& x) { return pow(x, 1.5); }, positive},
+      {"pow -2.5", [](const Tensor& x) { return pow(x, -2.5); }, positive},
+      {"heaviside", [](const Tensor& x) { return heaviside(x, 0.5); }, kinked},
+      {"sign", [](const Tensor& x) { return sign(x); }, kinked},
+      {"composition", [](const Tensor& x) { return tanh(exp(sin(x)) * sigmoid(x)); }, smooth},
+  };
+  for (const Case& c : cases) {
+    INFO(std::string(c.name));
+    CHECK_GRADCHECK(gradcheck([&](Tensor& x) { return c.f(x); }, {c.x}));
+  }
+}
+
+TEST_CASE("unary ops: gradients at kinks are the documented ones") {
+  const Tensor x = tensor({-1.0, 0.0, 0.5, 1.0, 2.0}, f64).requires_grad_();
+  // relu and abs: 0 at x = 0.
+  check_values(grad(sum(relu(x)), x), {0.0, 0.0, 1.0, 1.0, 1.0});
+  check_values(grad(sum(abs(x)), x), {-1.0, 0.0, 1.0, 1.0, 1.0});
+  // clamp: 1 inside [lo, hi], bounds included; 0 outside.
+  check_values(grad(sum(clamp(x, 0.0, 1.0)), x), {0.0, 1.0, 1.0, 1.0, 0.0});
+  // Analytic values away from the kinks, by hand.
+  check_values(grad(sum(leaky_relu(x, 0.25)), x), {0.25, 0.25, 1.0, 1.0, 1.0});
+  check_values(grad(sum(elu(x, 0.5)), x), {0.5 * std::exp(-1.0), 0.5, 1.0, 1.0, 1.0});
+}
+
+TEST_CASE("heaviside and sign have zero gradient") {
+  const Tensor x = tensor({-1.5, -0.25, 0.75, 2.0}, f64).requires_grad_();
+  // d/dx Σ x·sign(x) = sign(x) + x·0: nothing flows through sign itself.
+  check_values(grad(sum(x * sign(x)), x), {-1.0, -1.0, 1.0, 1.0});
+  check_values(grad(sum(x * heaviside(x)), x), {0.0, 0.0, 1.0, 1.0});
+  check_values(grad(sum(sign(x) + heaviside(x) + x * 0.0), x), {0.0, 0.0, 0.0, 0.0});
+}
+
+TEST_CASE("unary ops are stable at large magnitudes") {
+  for (Dtype dtype : {f32, f64}) {
+    INFO(std::string(dtype_name(dtype)));
+    const Tensor x = tensor({-1000.0, -50.0, 50.0, 1000.0}, dtype).requires_grad_();
+    check_values(sigmoid(x), {0.0, 1.928749847963918e-22, 1.0, 1.0});
+    check_values(grad(sum(sigmoid(x)), x), {0.0, 1.928749847963918e-22, 0.0, 0.0});
+    check_values(tanh(x), {-1.0, -1.0, 1.0, 1.0});
+    check_values(grad(sum(tanh(x)), x), {0.0, 0.0, 0.0, 0.0});
+    check_values(softplus(x), {0.0, 1.9287498479639178e-22, 50.0, 1000.0});
+    check_values(grad(sum(softplus(x)), x), {0.0, 1.928749847963918e-22, 1.0, 1.0});
+    check_values(gelu(x), {-0.0, -0.0, 50.0, 1000.0});
+    check_values(elu(x), {-1.0, -1.0, 50.0, 1000.0});
+    check_values(log(tensor({0.0}, dtype)), {-kInf});
+    check_values(exp(tensor({-1000.0}, dtype)), {0.0});
+  }
+}
+
+TEST_CASE("unary ops: int64 input is a DtypeError naming the op and the shape") {
+  const Tensor ints = from_vector(std::vector<std::int64_t>{1, 2, 3}, {3});
+  CHECK_OP_ERROR(DtypeError, neg(ints), "neg", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, exp(ints), "exp", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, log(ints), "log", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, sqrt(ints), "sqrt", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, abs(ints), "abs", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, sin(ints), "sin", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, cos(ints), "cos", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, tanh(ints), "tanh", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, erf(ints), "erf", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, sigmoid(ints), "sigmoid", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, relu(ints), "relu", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, leaky_relu(ints), "leaky_relu", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, elu(ints), "elu", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, selu(ints), "selu", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, softplus(ints), "softplus", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, gelu(ints), "gelu", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, clamp(ints, 0.0, 1.0), "clamp", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, pow(ints, 2.0), "pow", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, heaviside(ints), "heaviside", "int64", "(3,)");
+  CHECK_OP_ERROR(DtypeError, sign(ints), "sign", "int64", "(3,)");
+}
+
+TEST_CASE("unary ops: an undefined tensor is an InvalidArgument naming the op") {
+  const Tensor undefined;
+  CHECK_OP_ERROR(InvalidArgument, exp(undefined), "exp", "undefined");
+  CHECK_OP_ERROR(InvalidArgument, clamp(undefined, 0.0, 1.0), "clamp", "undefined");
+  CHECK_OP_ERROR(InvalidArgument, softplus(undefined), "softplus", "undefined");
+}
+
+TEST_CASE("clamp with lo > hi is an InvalidArgument naming the bounds and the shape") {
+  const Tensor x = zeros({2, 3}, f64);
+  CHECK_OP_ERROR(InvalidArgument, clamp(x, 2.0, 1.0), "clamp", "lo", "hi", "2", "1", "(2, 3)");
+  CHECK_OP_ERROR(InvalidArgument, clamp(x, 0.0, std::nan("")), "clamp", "nan", "(2, 3)");
+  check_values(clamp(tensor({-1.0, 1.0, 3.0}, f64), 1.0, 1.0), {1.0, 1.0, 1.0});  // lo == hi is fine
+}
+
+TEST_CASE("softplus with beta <= 0 is an InvalidArgument naming beta and the shape") {
+  const Tensor x = zeros({4}, f32);
+  CHECK_OP_ERROR(InvalidArgument, softplus(x, 0.0), "softplus", "beta", "0", "(4,)");
+  CHECK_OP_ERROR(InvalidArgument, softplus(x, -1.5), "softplus", "beta", "-1.5", "(4,)");
+  CHECK_OP_ERROR(InvalidArgument, softplus(x, std::nan("")), "softplus", "beta", "nan", "(4,)");
+}

@@ -1,0 +1,65 @@
+// What the tapegrad side and the libtorch side of bench_mlp share: the
+// initial values of a case (so both compute the very same step) and the
+// interface of a runnable case. No tapegrad or torch header here, so that
+// torch_cases.cpp compiles against libtorch alone.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+/// Everything an MLP training step needs, as plain values.
+struct MlpInit {
+  std::vector<std::int64_t> sizes;           // {784, 256, 128, 10}
+  std::vector<std::vector<float>> weights;   // W_l, shape (sizes[l], sizes[l+1]), row-major
+  std::vector<std::vector<float>> biases;    // b_l, shape (sizes[l+1])
+  std::int64_t batch = 0;
+  std::vector<float> x;                      // (batch, sizes[0])
+  std::vector<std::int64_t> labels;          // (batch), in [0, sizes.back())
+  float lr = 0.01f;
+};
+
+/// One benchmark case of one implementation: `step()` is what is timed.
+class Runner {
+ public:
+  virtual ~Runner() = default;
+  virtual void step() = 0;
+  /// Loss of the last step (MLP cases; 0 otherwise). Not called while timing.
+  virtual double last_loss() const { return 0.0; }
+  /// Σ|p| over all parameters, to check that two implementations agree.
+  virtual double param_checksum() const { return 0.0; }
+};
+
+/// The per-op overhead case: a chain of elementwise ops on a 1-element tensor.
+enum class ChainMode {
+  forward_backward,  // record the chain, then backward (the headline figure)
+  forward_recorded,  // record the chain, drop it without backward
+  forward_no_grad,   // the same ops with recording off
+};
+
+/// Alternates y*1.0001 and y+0.0001, `n_ops` ops in all.
+inline constexpr double kChainMul = 1.0001;
+inline constexpr double kChainAdd = 0.0001;
+
+#ifdef TAPEGRAD_BENCH_TORCH
+namespace torch_side {
+/// "libtorch 1.13.0, ATen parallel backend OpenMP" or similar.
+std::string describe();
+void set_threads(int n);
+/// The MLP step written with the same primitives as tapegrad's:
+/// matmul + bias, relu, mean(logsumexp - gather), backward, raw SGD loop, grad reset.
+std::unique_ptr<Runner> make_mlp(const MlpInit& init);
+/// The same model as a libtorch user would write it: addmm (bias fused into
+/// the gemm) and F::cross_entropy (fused log_softmax + nll_loss kernels).
+std::unique_ptr<Runner> make_mlp_idiomatic(const MlpInit& init);
+std::unique_ptr<Runner> make_chain(int n_ops, ChainMode mode);
+/// A tiny op with autograd, so that lazy one-time initialisation is not
+/// counted as memory added by training.
+void warm_up();
+}  // namespace torch_side
+#endif
+
+}  // namespace bench
