@@ -25,9 +25,10 @@ test: build
 demo: build
 	./$(BUILD)/examples/xor_demo
 
+# Benchmarks against libtorch and OpenBLAS (~1.5 min); e.g. BENCH_ARGS=--quick.
 bench: deps configure
 	ninja -C $(BUILD) bench/bench_mlp
-	./$(BUILD)/bench/bench_mlp
+	./$(BUILD)/bench/bench_mlp $(BENCH_ARGS)
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 test-sanitize: deps

@@ -18,6 +18,7 @@ rows = []
 with open(log) as f:
     for line in f:
         entry = json.loads(line)
+        entry["name"] = entry["name"].split(" / ")[-1]  # drop meson's "project:suite / "
         m = None
         for m in pattern.finditer(entry.get("stdout", "") or ""):
             pass
@@ -33,7 +34,7 @@ with open(log) as f:
         passed += p
         failed += fl
 for name, p, fl, result, secs in rows:
-    print(f"  {name:<16} {p:4d} passed {fl:3d} failed  {secs:6.2f} s  {result}")
+    print(f"  {name:<22} {p:4d} passed {fl:3d} failed  {secs:6.2f} s  {result}")
 if not rows and meson_rc != 0:
     failed = 1
 print(f"tests: {passed} passed, {failed} failed")

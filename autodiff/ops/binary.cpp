@@ -169,6 +169,12 @@ Tensor mul(const Tensor& a, double b, Site site) {
   return y;
 }
 
+Tensor div(const Tensor& a, double b, Site site) {
+  Tensor y = map_unary(a, "div", site, [b](auto x) { return x / static_cast<decltype(x)>(b); });
+  if (should_record(a)) record("div", site, y, [b](const Tensor& g, VjpContext& ctx) { ctx.set(0, g / b); }, a);
+  return y;
+}
+
 Tensor gt(const Tensor& a, const Tensor& b, Site site) { return compare(a, b, "gt", site, [](auto x, auto y) { return x > y; }); }
 Tensor ge(const Tensor& a, const Tensor& b, Site site) { return compare(a, b, "ge", site, [](auto x, auto y) { return x >= y; }); }
 Tensor lt(const Tensor& a, const Tensor& b, Site site) { return compare(a, b, "lt", site, [](auto x, auto y) { return x < y; }); }

@@ -11,10 +11,16 @@ Tensor operator/(At a, const Tensor& b) { return div(a.tensor, b, a.site); }
 Tensor operator+(At a, double b) { return add(a.tensor, b, a.site); }
 Tensor operator-(At a, double b) { return add(a.tensor, -b, a.site); }
 Tensor operator*(At a, double b) { return mul(a.tensor, b, a.site); }
-Tensor operator/(At a, double b) { return mul(a.tensor, 1.0 / b, a.site); }
+Tensor operator/(At a, double b) { return div(a.tensor, b, a.site); }
 Tensor operator+(double a, At b) { return add(b.tensor, a, b.site); }
-Tensor operator-(double a, At b) { return add(neg(b.tensor, b.site), a, b.site); }
+Tensor operator-(double a, At b) {
+  ops::check_float(b.tensor, "sub", b.site);
+  return sub(scalar(a, b.tensor.dtype()), b.tensor, b.site);
+}
 Tensor operator*(double a, At b) { return mul(b.tensor, a, b.site); }
-Tensor operator/(double a, At b) { return mul(pow(b.tensor, -1.0, b.site), a, b.site); }
+Tensor operator/(double a, At b) {
+  ops::check_float(b.tensor, "div", b.site);
+  return div(scalar(a, b.tensor.dtype()), b.tensor, b.site);
+}
 
 }  // namespace tg

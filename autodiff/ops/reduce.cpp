@@ -46,6 +46,18 @@ Tensor reduce_keepdims(const Tensor& x, const Axes& axes, const char* op, const 
   return out;
 }
 
+// The axes of a reduction, normalised; an error also names the axes asked for
+// and the shape of x.
+Axes reduction_axes(const Tensor& x, const Axes& axes, const char* op, const Site& site) {
+  try {
+    return normalize_axes(axes, x.rank(), op, Site());
+  } catch (const AxisError& e) {
+    std::string asked;
+    for (int a : axes) asked += (asked.empty() ? "" : ", ") + std::to_string(a);
+    throw AxisError(std::string(e.what()) + ", reducing axes [" + asked + "] of shape " + x.shape().str(), site);
+  }
+}
+
 std::int64_t reduced_count(const Shape& shape, const Axes& axes) {
   std::int64_t n = 1;
   for (int a : axes) n *= shape[a];
@@ -61,7 +73,7 @@ Tensor as_keepdims(const Tensor& g, const Shape& keep) {
 Tensor extremum(const Tensor& x, const Axes& axes_in, bool keepdims, const Site& site, bool is_max) {
   const char* op = is_max ? "max" : "min";
   check_float(x, op, site);
-  const Axes axes = normalize_axes(axes_in, x.rank(), op, site);
+  const Axes axes = reduction_axes(x, axes_in, op, site);
   for (int a : axes) {
     if (x.shape()[a] == 0) {
       throw ShapeError(std::string(op) + ": cannot reduce the empty axis " + std::to_string(a) +
@@ -90,7 +102,7 @@ Tensor extremum(const Tensor& x, const Axes& axes_in, bool keepdims, const Site&
 
 Tensor sum(const Tensor& x, const Axes& axes_in, bool keepdims, Site site) {
   check_float(x, "sum", site);
-  const Axes axes = normalize_axes(axes_in, x.rank(), "sum", site);
+  const Axes axes = reduction_axes(x, axes_in, "sum", site);
   Tensor keep = reduce_keepdims(x, axes, "sum", site, 0.0, [](auto acc, auto v) { return acc + v; });
   Tensor y = keepdims ? keep : detail::alias(keep, reduced_shape(x.shape(), axes, false));
   if (should_record(x)) {
@@ -101,26 +113,22 @@ Tensor sum(const Tensor& x, const Axes& axes_in, bool keepdims, Site site) {
   return y;
 }
 
-Tensor sum(const Tensor& x, int axis, bool keepdims, Site site) { return sum(x, Axes{axis}, keepdims, site); }
 
 Tensor mean(const Tensor& x, const Axes& axes_in, bool keepdims, Site site) {
   check_float(x, "mean", site);
-  const Axes axes = normalize_axes(axes_in, x.rank(), "mean", site);
+  const Axes axes = reduction_axes(x, axes_in, "mean", site);
   const std::int64_t n = reduced_count(x.shape(), axes);
   if (n == 0) throw ShapeError("mean: no elements to average in shape " + x.shape().str(), site);
   return sum(x, axes, keepdims, site) * (1.0 / static_cast<double>(n));
 }
 
-Tensor mean(const Tensor& x, int axis, bool keepdims, Site site) { return mean(x, Axes{axis}, keepdims, site); }
 
 Tensor max(const Tensor& x, const Axes& axes, bool keepdims, Site site) { return extremum(x, axes, keepdims, site, true); }
-Tensor max(const Tensor& x, int axis, bool keepdims, Site site) { return extremum(x, Axes{axis}, keepdims, site, true); }
 Tensor min(const Tensor& x, const Axes& axes, bool keepdims, Site site) { return extremum(x, axes, keepdims, site, false); }
-Tensor min(const Tensor& x, int axis, bool keepdims, Site site) { return extremum(x, Axes{axis}, keepdims, site, false); }
 
 Tensor var(const Tensor& x, const Axes& axes_in, int ddof, bool keepdims, Site site) {
   check_float(x, "var", site);
-  const Axes axes = normalize_axes(axes_in, x.rank(), "var", site);
+  const Axes axes = reduction_axes(x, axes_in, "var", site);
   const std::int64_t n = reduced_count(x.shape(), axes);
   if (n - ddof <= 0) {
     throw ShapeError("var: " + std::to_string(n) + " elements with ddof " + std::to_string(ddof) +
@@ -133,11 +141,13 @@ Tensor var(const Tensor& x, const Axes& axes_in, int ddof, bool keepdims, Site s
 
 Tensor logsumexp(const Tensor& x, const Axes& axes_in, bool keepdims, Site site) {
   check_float(x, "logsumexp", site);
-  const Axes axes = normalize_axes(axes_in, x.rank(), "logsumexp", site);
+  const Axes axes = reduction_axes(x, axes_in, "logsumexp", site);
   Tensor keep;
   {
     NoGrad no_grad;
-    const Tensor m = extremum(x, axes, true, site, true);
+    // The max, with -inf over an empty axis: the result is then log 0 = -inf (NumPy, PyTorch).
+    const Tensor m = reduce_keepdims(x, axes, "logsumexp", site, -std::numeric_limits<double>::infinity(),
+                                     [](auto acc, auto v) { return v > acc || std::isnan(v) ? v : acc; });
     // Where the max is ±inf, shift by 0 instead (inf − inf would be NaN).
     const Tensor shift = map_unary(m, "logsumexp", site, [](auto v) { return std::isfinite(v) ? v : decltype(v)(0); });
     const Tensor s = reduce_keepdims(exp(x - shift), axes, "logsumexp", site, 0.0,
@@ -155,9 +165,6 @@ Tensor logsumexp(const Tensor& x, const Axes& axes_in, bool keepdims, Site site)
   return y;
 }
 
-Tensor logsumexp(const Tensor& x, int axis, bool keepdims, Site site) {
-  return logsumexp(x, Axes{axis}, keepdims, site);
-}
 
 Tensor sum_to(const Tensor& x, const Shape& shape, Site site) {
   if (x.shape() == shape) return x;

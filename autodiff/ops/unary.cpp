@@ -180,8 +180,13 @@ Tensor softplus(const Tensor& x, double beta, double threshold, Site site) {
     return bv > static_cast<T>(threshold) ? v : std::log1p(std::exp(bv)) / static_cast<T>(beta);
   });
   if (should_record(x)) {
-    record("softplus", site, y, [x, beta](const Tensor& g, VjpContext& ctx) {
-      ctx.set(0, g * sigmoid(x * beta));
+    record("softplus", site, y, [x, beta, threshold](const Tensor& g, VjpContext& ctx) {
+      // σ(βx), and 1 where the forward is linear (βx > threshold), so the gradient is that of y.
+      const Tensor linear = constant_map(x, "softplus", [beta, threshold](auto v) {
+        using T = decltype(v);
+        return static_cast<T>(beta) * v > static_cast<T>(threshold) ? 1.0 : 0.0;
+      });
+      ctx.set(0, g * where(linear, scalar(1.0, x.dtype()), sigmoid(x * beta)));
     }, x);
   }
   return y;
@@ -228,9 +233,10 @@ Tensor pow(const Tensor& x, double p, Site site) {
     if (p == 2.0) return v * v;
     return static_cast<T>(std::pow(v, static_cast<T>(p)));
   });
-  if (should_record(x) && p != 0.0) {
+  if (should_record(x)) {
     record("pow", site, y, [x, p](const Tensor& g, VjpContext& ctx) {
-      if (p == 1.0) ctx.set(0, g);
+      if (p == 0.0) ctx.set(0, zeros_like(g));
+      else if (p == 1.0) ctx.set(0, g);
       else if (p == 2.0) ctx.set(0, g * (x * 2.0));
       else ctx.set(0, g * (pow(x, p - 1.0) * p));
     }, x);
@@ -238,18 +244,24 @@ Tensor pow(const Tensor& x, double p, Site site) {
   return y;
 }
 
+// Step functions are recorded with a zero gradient (as in PyTorch), so that
+// grad(sum(sign(x)), x) is zeros rather than an error.
 Tensor heaviside(const Tensor& x, double at_zero, Site site) {
-  return map_unary(x, "heaviside", site, [at_zero](auto v) {
+  Tensor y = map_unary(x, "heaviside", site, [at_zero](auto v) {
     using T = decltype(v);
     return v > 0 ? T(1) : (v < 0 ? T(0) : static_cast<T>(at_zero));
   });
+  if (should_record(x)) record("heaviside", site, y, [](const Tensor& g, VjpContext& ctx) { ctx.set(0, zeros_like(g)); }, x);
+  return y;
 }
 
 Tensor sign(const Tensor& x, Site site) {
-  return map_unary(x, "sign", site, [](auto v) {
+  Tensor y = map_unary(x, "sign", site, [](auto v) {
     using T = decltype(v);
     return v > 0 ? T(1) : (v < 0 ? T(-1) : T(0));
   });
+  if (should_record(x)) record("sign", site, y, [](const Tensor& g, VjpContext& ctx) { ctx.set(0, zeros_like(g)); }, x);
+  return y;
 }
 
 }  // namespace tg

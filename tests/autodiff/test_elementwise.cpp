@@ -136,13 +136,14 @@ TEST_CASE("unary ops: forward values in float32 and float64") {
 }
 
 TEST_CASE("unary ops keep the shape of a 0-d and of a 3-d tensor") {
-  CHECK(exp(scalar(0.0, f64)).shape() == Shape{});
-  CHECK(exp(scalar(0.0, f64)).item() == 1.0);
-  const Tensor y = relu(arange(-12, 12, 1, f64) * 0.5);
-  const Tensor y3 = relu(reshape(arange(-12, 12, 1, f64), {2, 3, 4}));
-  CHECK(y3.shape() == Shape{2, 3, 4});
-  CHECK(y3.to_vector<double>()[13] == 1.0);
-  CHECK(y.to_vector<double>()[23] == 5.5);
+  const Tensor s = sigmoid(scalar(0.0, f32));
+  CHECK(s.shape() == Shape{});
+  CHECK(s.item() == 0.5);
+  const Tensor y = relu(reshape(arange(-12, 12, 1, f64), {2, 3, 4}) * 0.5);
+  CHECK(y.shape() == Shape{2, 3, 4});
+  std::vector<double> expected(24, 0.0);
+  for (int i = 13; i < 24; ++i) expected[static_cast<std::size_t>(i)] = 0.5 * (i - 12);
+  check_values(y, expected);
 }
 
 TEST_CASE("unary ops: float64 gradcheck away from kinks") {
@@ -277,4 +278,21 @@ TEST_CASE("softplus with beta <= 0 is an InvalidArgument naming beta and the sha
   CHECK_OP_ERROR(InvalidArgument, softplus(x, 0.0), "softplus", "beta", "0", "(4,)");
   CHECK_OP_ERROR(InvalidArgument, softplus(x, -1.5), "softplus", "beta", "-1.5", "(4,)");
   CHECK_OP_ERROR(InvalidArgument, softplus(x, std::nan("")), "softplus", "beta", "nan", "(4,)");
+}
+
+TEST_CASE("step functions record a zero gradient") {
+  Tensor x = tensor({-0.5, 0.25}, f64).requires_grad_();
+  CHECK(sign(x).requires_grad());
+  CHECK(grad(sum(sign(x) + heaviside(x) + pow(x, 0.0)), x).to_vector<double>() == std::vector<double>{0.0, 0.0});
+  sum(sign(x)).backward();
+  CHECK(x.grad().to_vector<double>() == std::vector<double>{0.0, 0.0});
+}
+
+TEST_CASE("dividing by a scalar is exact, and scalar-first operators name their op") {
+  const Tensor x = tensor({7.0, 1.0}, f64);
+  CHECK((x / 3.0).to_vector<double>()[0] == 7.0 / 3.0);
+  CHECK((1.0 / x).to_vector<double>()[0] == 1.0 / 7.0);
+  const Tensor labels = from_vector(std::vector<std::int64_t>{1}, {1});
+  CHECK_THROWS_WITH_AS((void)(2.0 - labels), doctest::Contains("sub"), DtypeError);
+  CHECK_THROWS_WITH_AS((void)(2.0 / labels), doctest::Contains("div"), DtypeError);
 }

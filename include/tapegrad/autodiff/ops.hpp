@@ -9,14 +9,23 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
+#include <utility>
 #include <vector>
 
 #include "tensor.hpp"
 
 namespace tg {
 
-/// A set of axes; empty means "all axes". Negative axes count from the end.
-using Axes = std::vector<int>;
+/// The axes of a reduction: one axis (`sum(x, 1)`), several (`sum(x, {0, 2})`)
+/// or, when empty (`sum(x)`, `sum(x, {})`), all of them. Negative axes count
+/// from the end.
+struct Axes : std::vector<int> {
+  Axes() = default;
+  Axes(int axis) : std::vector<int>{axis} {}  // NOLINT: implicit, so sum(x, 1) reads naturally
+  Axes(std::initializer_list<int> axes) : std::vector<int>(axes) {}
+  Axes(std::vector<int> axes) : std::vector<int>(std::move(axes)) {}  // NOLINT
+};
 
 // --- elementwise, unary ------------------------------------------------------
 Tensor neg(const Tensor& x, Site site = Site::current());
@@ -70,6 +79,7 @@ Tensor minimum(const Tensor& a, const Tensor& b, Site site = Site::current());
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, Site site = Site::current());
 Tensor add(const Tensor& a, double b, Site site = Site::current());
 Tensor mul(const Tensor& a, double b, Site site = Site::current());
+Tensor div(const Tensor& a, double b, Site site = Site::current());
 
 /// Comparisons give 1 or 0 in a's dtype; no gradient flows through them.
 Tensor gt(const Tensor& a, const Tensor& b, Site site = Site::current());
@@ -82,25 +92,19 @@ Tensor ne(const Tensor& a, const Tensor& b, Site site = Site::current());
 // --- reductions ------------------------------------------------------------------
 Tensor sum(const Tensor& x, const Axes& axes = {}, bool keepdims = false,
            Site site = Site::current());
-Tensor sum(const Tensor& x, int axis, bool keepdims = false, Site site = Site::current());
 Tensor mean(const Tensor& x, const Axes& axes = {}, bool keepdims = false,
             Site site = Site::current());
-Tensor mean(const Tensor& x, int axis, bool keepdims = false, Site site = Site::current());
 /// Largest element over `axes`; the gradient goes to the maxima, split evenly at ties.
 Tensor max(const Tensor& x, const Axes& axes = {}, bool keepdims = false,
            Site site = Site::current());
-Tensor max(const Tensor& x, int axis, bool keepdims = false, Site site = Site::current());
 Tensor min(const Tensor& x, const Axes& axes = {}, bool keepdims = false,
            Site site = Site::current());
-Tensor min(const Tensor& x, int axis, bool keepdims = false, Site site = Site::current());
 /// Σ(x − mean)² / (n − ddof) over `axes` (ddof = 1: the unbiased estimate).
 Tensor var(const Tensor& x, const Axes& axes = {}, int ddof = 0, bool keepdims = false,
            Site site = Site::current());
 /// log Σ e^x over `axes`, computed as m + log Σ e^(x−m) with m the max, so it
 /// never overflows. A primitive for that stability.
 Tensor logsumexp(const Tensor& x, const Axes& axes = {}, bool keepdims = false,
-                 Site site = Site::current());
-Tensor logsumexp(const Tensor& x, int axis, bool keepdims = false,
                  Site site = Site::current());
 /// Sums `x` down to `shape` (the reverse of broadcasting); the helper every
 /// binary op's gradient uses.
