@@ -1,6 +1,7 @@
 #include "tapegrad/autodiff/creation.hpp"
 
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include "common.hpp"
@@ -49,6 +50,14 @@ Tensor generate(const Shape& shape, Dtype dtype, F next) {
   return t;
 }
 
+void check_finite(const char* op, const Site& site, std::initializer_list<std::pair<const char*, double>> args) {
+  for (const auto& [name, value] : args) {
+    if (!std::isfinite(value)) {
+      throw InvalidArgument(std::string(op) + ": " + name + " must be finite, got " + std::to_string(value), site);
+    }
+  }
+}
+
 void check_float_dtype(Dtype dtype, const char* op, const Site& site) {
   if (!is_floating(dtype)) {
     throw DtypeError(std::string(op) + ": random values need a float dtype, got " + dtype_name(dtype), site);
@@ -76,19 +85,35 @@ Tensor arange(double start, double stop, double step, Dtype dtype, Site site) {
                               std::to_string(stop) + ", " + std::to_string(step) + ")",
                           site);
   }
-  const auto n = static_cast<std::int64_t>(std::max(0.0, std::ceil((stop - start) / step)));
+  const double count = std::max(0.0, std::ceil((stop - start) / step));
+  if (!(count < 0x1.0p62)) {  // also catches an overflow of stop − start to inf
+    throw InvalidArgument("arange: (" + std::to_string(start) + ", " + std::to_string(stop) + ", " +
+                              std::to_string(step) + ") has too many elements",
+                          site);
+  }
+  const auto n = static_cast<std::int64_t>(count);
   std::int64_t i = 0;
   return generate({n}, dtype, [&] { return start + static_cast<double>(i++) * step; });
 }
 
-Tensor from_vector(const std::vector<double>& values, const Shape& shape, Dtype dtype, Site site) {
+namespace {
+
+// `values` laid out in `shape`; `op` names the caller in the error.
+Tensor from_values(const std::vector<double>& values, const Shape& shape, Dtype dtype, const char* op,
+                   const Site& site) {
   if (static_cast<std::int64_t>(values.size()) != shape.numel()) {
-    throw ShapeError("from_vector: " + std::to_string(values.size()) + " values do not fill shape " + shape.str() +
-                         " (" + std::to_string(shape.numel()) + " elements)",
+    throw ShapeError(std::string(op) + ": " + std::to_string(values.size()) + " values do not fill shape " +
+                         shape.str() + " (" + std::to_string(shape.numel()) + " elements)",
                      site);
   }
   std::size_t i = 0;
   return generate(shape, dtype, [&] { return values[i++]; });
+}
+
+}  // namespace
+
+Tensor from_vector(const std::vector<double>& values, const Shape& shape, Dtype dtype, Site site) {
+  return from_values(values, shape, dtype, "from_vector", site);
 }
 
 Tensor from_vector(const std::vector<float>& values, const Shape& shape, Site site) {
@@ -109,7 +134,7 @@ Tensor tensor(std::initializer_list<double> values, Dtype dtype) {
 }
 
 Tensor tensor(std::initializer_list<double> values, const Shape& shape, Dtype dtype, Site site) {
-  return from_vector(std::vector<double>(values), shape, dtype, site);
+  return from_values(std::vector<double>(values), shape, dtype, "tensor", site);
 }
 
 Tensor randn(const Shape& shape, Generator& gen, Dtype dtype) {
@@ -119,16 +144,33 @@ Tensor randn(const Shape& shape, Generator& gen, Dtype dtype) {
 
 Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, Dtype dtype, Site site) {
   check_float_dtype(dtype, "normal", site);
+  check_finite("normal", site, {{"mean", mean}, {"stddev", stddev}});
   if (!(stddev >= 0)) throw InvalidArgument("normal: stddev must be >= 0, got " + std::to_string(stddev), site);
   return generate(shape, dtype, [&] { return mean + stddev * gen.normal(); });
 }
 
 Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen, Dtype dtype, Site site) {
   check_float_dtype(dtype, "uniform", site);
+  check_finite("uniform", site, {{"lo", lo}, {"hi", hi}, {"hi - lo", hi - lo}});
   if (!(lo <= hi)) {
     throw InvalidArgument("uniform: lo (" + std::to_string(lo) + ") must not exceed hi (" + std::to_string(hi) + ")", site);
   }
-  return generate(shape, dtype, [&] { return lo + (hi - lo) * gen.uniform(); });
+  Tensor t = detail::empty(shape, dtype);
+  kernels::dispatch_float(dtype, "uniform", site, [&](auto tag) {
+    using T = decltype(tag);
+    // lo + (hi − lo)·u with u < 1 still rounds up to hi in T when u is close
+    // enough to 1 (in float32, one draw in 2^25 for [0, 1)). Such a value
+    // becomes the largest T below hi: the interval stays half-open and every
+    // element still takes exactly one draw, so streams stay reproducible.
+    const T top = static_cast<T>(hi);
+    const T below_top = std::max(static_cast<T>(lo), std::nextafter(top, static_cast<T>(lo)));
+    T* p = t.impl()->data<T>();
+    for (std::int64_t i = 0; i < t.numel(); ++i) {
+      const T v = static_cast<T>(lo + (hi - lo) * gen.uniform());
+      p[i] = v < top ? v : below_top;
+    }
+  });
+  return t;
 }
 
 Tensor bernoulli(const Shape& shape, double p, Generator& gen, Dtype dtype, Site site) {

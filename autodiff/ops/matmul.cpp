@@ -3,6 +3,8 @@
 // transpose: each VJP is another flagged product.
 #include <cblas.h>
 
+#include <algorithm>
+
 #include "common.hpp"
 
 namespace tg {
@@ -35,6 +37,25 @@ std::string operands(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   return a.shape().str() + (ta ? "ᵀ" : "") + " x " + b.shape().str() + (tb ? "ᵀ" : "");
 }
 
+// The broadcast of the batch axes (all but the last two), NumPy rules; the
+// error names both operands, not just their batch parts.
+Shape batch_shape(const Tensor& a, const Tensor& b, bool ta, bool tb, const Site& site) {
+  const Shape ba = batch_of(a.shape()), bb = batch_of(b.shape());
+  const int rank = std::max(ba.rank(), bb.rank());
+  Shape batch;
+  for (int i = 0; i < rank; ++i) {
+    const std::int64_t da = i >= rank - ba.rank() ? ba[i - (rank - ba.rank())] : 1;
+    const std::int64_t db = i >= rank - bb.rank() ? bb[i - (rank - bb.rank())] : 1;
+    if (da != db && da != 1 && db != 1) {
+      throw ShapeError("matmul: batch dimensions do not broadcast: " + operands(a, b, ta, tb) + " (batch " +
+                           ba.str() + " vs " + bb.str() + ")",
+                       site);
+    }
+    batch.push_back(da == 1 ? db : da);
+  }
+  return batch;
+}
+
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Site site) {
@@ -52,7 +73,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Site site) {
                          std::to_string(k) + " vs " + std::to_string(k2) + ")",
                      site);
   }
-  const Shape batch = broadcast_shapes(batch_of(a.shape()), batch_of(b.shape()), "matmul", site);
+  const Shape batch = batch_shape(a, b, ta, tb, site);
   Shape out_shape = batch;
   out_shape.push_back(m);
   out_shape.push_back(n);
@@ -129,9 +150,13 @@ Tensor matmul(const Tensor& a, const Tensor& b, Site site) {
   }
   if (b.rank() == 2 && a.rank() > 2) {
     // (..., n, k) @ (k, m): one gemm over all rows instead of one per batch.
+    // The row count is spelled out rather than inferred (-1 cannot be
+    // inferred when k = 0).
     Shape out_shape = a.shape();
     out_shape[out_shape.rank() - 1] = b.size(1);
-    return reshape(matmul(reshape(a, {-1, k_a}, site), b, false, false, site), out_shape, site);
+    std::int64_t rows = 1;
+    for (int i = 0; i + 1 < a.rank(); ++i) rows *= a.size(i);
+    return reshape(matmul(reshape(a, {rows, k_a}, site), b, false, false, site), out_shape, site);
   }
   return matmul(a, b, false, false, site);
 }
