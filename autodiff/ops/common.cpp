@@ -28,26 +28,32 @@ void check_pair(const Tensor& a, const Tensor& b, const char* op, const Site& si
   }
 }
 
-int normalize_axis(int axis, int rank, const char* op, const Site& site) {
+int normalize_axis(int axis, int rank, const Shape& shape, const char* op, const Site& site) {
   if (axis < -rank || axis >= rank) {
-    throw AxisError(std::string(op) + ": axis " + std::to_string(axis) + " is out of range for rank " +
-                        std::to_string(rank) + " (expected " + std::to_string(-rank) + " to " +
-                        std::to_string(rank - 1) + ")",
+    const std::string expected = rank == 0 ? "a 0-d tensor has no axes"
+                                           : "expected " + std::to_string(-rank) + " to " + std::to_string(rank - 1);
+    throw AxisError(std::string(op) + ": axis " + std::to_string(axis) + " is out of range for shape " + shape.str() +
+                        " (" + expected + ")",
                     site);
   }
   return axis < 0 ? axis + rank : axis;
 }
 
-Axes normalize_axes(const Axes& axes, int rank, const char* op, const Site& site) {
+Axes normalize_axes(const Axes& axes, const Shape& shape, const char* op, const Site& site) {
+  const int rank = shape.rank();
   Axes out;
   if (axes.empty()) {
     for (int a = 0; a < rank; ++a) out.push_back(a);
     return out;
   }
-  for (int axis : axes) out.push_back(normalize_axis(axis, rank, op, site));
+  for (int axis : axes) out.push_back(normalize_axis(axis, rank, shape, op, site));
   std::sort(out.begin(), out.end());
   if (std::adjacent_find(out.begin(), out.end()) != out.end()) {
-    throw AxisError(std::string(op) + ": an axis is repeated in the reduction axes", site);
+    std::string asked;
+    for (int a : axes) asked += (asked.empty() ? "" : ", ") + std::to_string(a);
+    throw AxisError(std::string(op) + ": an axis is repeated in the reduction axes [" + asked + "] of shape " +
+                        shape.str(),
+                    site);
   }
   return out;
 }

@@ -24,10 +24,11 @@ void check_defined(const Tensor& t, const char* op, const Site& site);
 void check_float(const Tensor& t, const char* op, const Site& site);
 /// Both defined, floating, and of one dtype.
 void check_pair(const Tensor& a, const Tensor& b, const char* op, const Site& site);
-/// `axis` in [-rank, rank) mapped to [0, rank).
-int normalize_axis(int axis, int rank, const char* op, const Site& site);
-/// Sorted, distinct, normalised axes; empty means all.
-Axes normalize_axes(const Axes& axes, int rank, const char* op, const Site& site);
+/// `axis` in [-rank, rank) mapped to [0, rank); the error names `shape`.
+/// (rank is shape.rank(), or one more where a new axis is inserted.)
+int normalize_axis(int axis, int rank, const Shape& shape, const char* op, const Site& site);
+/// Sorted, distinct, normalised axes of `shape`; empty means all.
+Axes normalize_axes(const Axes& axes, const Shape& shape, const char* op, const Site& site);
 /// `shape` with the reduced axes set to 1 (keepdims) or removed.
 Shape reduced_shape(const Shape& shape, const Axes& axes, bool keepdims);
 

@@ -13,15 +13,6 @@ namespace {
 
 // normalize_axis, naming the tensor's shape when `axis` is out of range
 // (`rank` is the rank the axis counts in: one more where an axis is inserted).
-int axis_in(int axis, int rank, const Shape& shape, const char* op, const Site& site) {
-  if (axis < -rank || axis >= rank) {
-    throw AxisError(std::string(op) + ": axis " + std::to_string(axis) + " is out of range for shape " + shape.str() +
-                        " (expected " + std::to_string(-rank) + " to " + std::to_string(rank - 1) + ")",
-                    site);
-  }
-  return normalize_axis(axis, rank, op, site);
-}
-
 void check_indices(const Tensor& index, const Shape& x_shape, int axis, const char* op, const Site& site) {
   check_defined(index, op, site);
   if (index.dtype() != Dtype::i64) {
@@ -160,7 +151,7 @@ Tensor scatter_add_into_zeros(const Shape& shape, int axis, const Tensor& index,
 
 Tensor index_select(const Tensor& x, int axis, const Tensor& indices, Site site) {
   check_defined(x, "index_select", site);
-  const int a = axis_in(axis, x.rank(), x.shape(), "index_select", site);
+  const int a = normalize_axis(axis, x.rank(), x.shape(), "index_select", site);
   check_indices(indices, x.shape(), a, "index_select", site);
   if (indices.rank() != 1) {
     throw ShapeError("index_select: indices must have rank 1, got shape " + indices.shape().str(), site);
@@ -170,7 +161,7 @@ Tensor index_select(const Tensor& x, int axis, const Tensor& indices, Site site)
 
 Tensor gather(const Tensor& x, int axis, const Tensor& index, Site site) {
   check_float(x, "gather", site);
-  const int a = axis_in(axis, x.rank(), x.shape(), "gather", site);
+  const int a = normalize_axis(axis, x.rank(), x.shape(), "gather", site);
   check_indices(index, x.shape(), a, "gather", site);
   const bool labels = index.rank() == x.rank() - 1;
   const Tensor full_index = labels ? detail::alias(index, [&] {

@@ -46,18 +46,6 @@ Tensor reduce_keepdims(const Tensor& x, const Axes& axes, const char* op, const 
   return out;
 }
 
-// The axes of a reduction, normalised; an error also names the axes asked for
-// and the shape of x.
-Axes reduction_axes(const Tensor& x, const Axes& axes, const char* op, const Site& site) {
-  try {
-    return normalize_axes(axes, x.rank(), op, Site());
-  } catch (const AxisError& e) {
-    std::string asked;
-    for (int a : axes) asked += (asked.empty() ? "" : ", ") + std::to_string(a);
-    throw AxisError(std::string(e.what()) + ", reducing axes [" + asked + "] of shape " + x.shape().str(), site);
-  }
-}
-
 std::int64_t reduced_count(const Shape& shape, const Axes& axes) {
   std::int64_t n = 1;
   for (int a : axes) n *= shape[a];
@@ -73,7 +61,7 @@ Tensor as_keepdims(const Tensor& g, const Shape& keep) {
 Tensor extremum(const Tensor& x, const Axes& axes_in, bool keepdims, const Site& site, bool is_max) {
   const char* op = is_max ? "max" : "min";
   check_float(x, op, site);
-  const Axes axes = reduction_axes(x, axes_in, op, site);
+  const Axes axes = normalize_axes(axes_in, x.shape(), op, site);
   for (int a : axes) {
     if (x.shape()[a] == 0) {
       throw ShapeError(std::string(op) + ": cannot reduce the empty axis " + std::to_string(a) +
@@ -102,7 +90,7 @@ Tensor extremum(const Tensor& x, const Axes& axes_in, bool keepdims, const Site&
 
 Tensor sum(const Tensor& x, const Axes& axes_in, bool keepdims, Site site) {
   check_float(x, "sum", site);
-  const Axes axes = reduction_axes(x, axes_in, "sum", site);
+  const Axes axes = normalize_axes(axes_in, x.shape(), "sum", site);
   Tensor keep = reduce_keepdims(x, axes, "sum", site, 0.0, [](auto acc, auto v) { return acc + v; });
   Tensor y = keepdims ? keep : detail::alias(keep, reduced_shape(x.shape(), axes, false));
   if (should_record(x)) {
@@ -116,7 +104,7 @@ Tensor sum(const Tensor& x, const Axes& axes_in, bool keepdims, Site site) {
 
 Tensor mean(const Tensor& x, const Axes& axes_in, bool keepdims, Site site) {
   check_float(x, "mean", site);
-  const Axes axes = reduction_axes(x, axes_in, "mean", site);
+  const Axes axes = normalize_axes(axes_in, x.shape(), "mean", site);
   const std::int64_t n = reduced_count(x.shape(), axes);
   if (n == 0) throw ShapeError("mean: no elements to average in shape " + x.shape().str(), site);
   return sum(x, axes, keepdims, site) * (1.0 / static_cast<double>(n));
@@ -128,7 +116,7 @@ Tensor min(const Tensor& x, const Axes& axes, bool keepdims, Site site) { return
 
 Tensor var(const Tensor& x, const Axes& axes_in, int ddof, bool keepdims, Site site) {
   check_float(x, "var", site);
-  const Axes axes = reduction_axes(x, axes_in, "var", site);
+  const Axes axes = normalize_axes(axes_in, x.shape(), "var", site);
   const std::int64_t n = reduced_count(x.shape(), axes);
   if (n - ddof <= 0) {
     throw ShapeError("var: " + std::to_string(n) + " elements with ddof " + std::to_string(ddof) +
@@ -141,7 +129,7 @@ Tensor var(const Tensor& x, const Axes& axes_in, int ddof, bool keepdims, Site s
 
 Tensor logsumexp(const Tensor& x, const Axes& axes_in, bool keepdims, Site site) {
   check_float(x, "logsumexp", site);
-  const Axes axes = reduction_axes(x, axes_in, "logsumexp", site);
+  const Axes axes = normalize_axes(axes_in, x.shape(), "logsumexp", site);
   Tensor keep;
   {
     NoGrad no_grad;

@@ -14,15 +14,6 @@ namespace {
 
 // normalize_axis, naming the tensor's shape when `axis` is out of range
 // (`rank` is the rank the axis counts in: one more where an axis is inserted).
-int axis_in(int axis, int rank, const Shape& shape, const char* op, const Site& site) {
-  if (axis < -rank || axis >= rank) {
-    throw AxisError(std::string(op) + ": axis " + std::to_string(axis) + " is out of range for shape " + shape.str() +
-                        " (expected " + std::to_string(-rank) + " to " + std::to_string(rank - 1) + ")",
-                    site);
-  }
-  return normalize_axis(axis, rank, op, site);
-}
-
 struct SliceSpec {
   int axis;
   std::int64_t start, step, length;
@@ -118,7 +109,7 @@ Tensor permute(const Tensor& x, const std::vector<int>& dims, Site site) {
   std::vector<int> axes(dims.size());
   std::vector<bool> seen(dims.size(), false);
   for (std::size_t i = 0; i < dims.size(); ++i) {
-    axes[i] = axis_in(dims[i], rank, x.shape(), "permute", site);
+    axes[i] = normalize_axis(dims[i], rank, x.shape(), "permute", site);
     if (seen[static_cast<std::size_t>(axes[i])]) {
       throw AxisError("permute: " + got + " is not a permutation of the axes of " + x.shape().str(), site);
     }
@@ -143,8 +134,8 @@ Tensor permute(const Tensor& x, const std::vector<int>& dims, Site site) {
 
 Tensor transpose(const Tensor& x, int axis0, int axis1, Site site) {
   check_defined(x, "transpose", site);
-  const int a0 = axis_in(axis0, x.rank(), x.shape(), "transpose", site);
-  const int a1 = axis_in(axis1, x.rank(), x.shape(), "transpose", site);
+  const int a0 = normalize_axis(axis0, x.rank(), x.shape(), "transpose", site);
+  const int a1 = normalize_axis(axis1, x.rank(), x.shape(), "transpose", site);
   std::vector<int> dims(static_cast<std::size_t>(x.rank()));
   std::iota(dims.begin(), dims.end(), 0);
   std::swap(dims[static_cast<std::size_t>(a0)], dims[static_cast<std::size_t>(a1)]);
@@ -153,7 +144,7 @@ Tensor transpose(const Tensor& x, int axis0, int axis1, Site site) {
 
 Tensor slice(const Tensor& x, int axis, std::int64_t start, std::int64_t stop, std::int64_t step, Site site) {
   check_defined(x, "slice", site);
-  const int a = axis_in(axis, x.rank(), x.shape(), "slice", site);
+  const int a = normalize_axis(axis, x.rank(), x.shape(), "slice", site);
   if (step <= 0) {
     throw InvalidArgument("slice: step must be > 0, got " + std::to_string(step) + " (axis " + std::to_string(axis) +
                               " of " + x.shape().str() + ")",
@@ -227,7 +218,7 @@ Tensor concat(const std::vector<Tensor>& tensors, int axis, Site site) {
   if (tensors.empty()) throw InvalidArgument("concat: needs at least one tensor", site);
   const Tensor& first = tensors.front();
   check_defined(first, "concat", site);
-  const int a = axis_in(axis, first.rank(), first.shape(), "concat", site);
+  const int a = normalize_axis(axis, first.rank(), first.shape(), "concat", site);
   Shape shape = first.shape();
   shape[a] = 0;
   for (std::size_t i = 0; i < tensors.size(); ++i) {
@@ -266,7 +257,7 @@ Tensor concat(const std::vector<Tensor>& tensors, int axis, Site site) {
 Tensor stack(const std::vector<Tensor>& tensors, int axis, Site site) {
   if (tensors.empty()) throw InvalidArgument("stack: needs at least one tensor", site);
   check_defined(tensors.front(), "stack", site);
-  const int a = axis_in(axis, tensors.front().rank() + 1, tensors.front().shape(), "stack", site);
+  const int a = normalize_axis(axis, tensors.front().rank() + 1, tensors.front().shape(), "stack", site);
   std::vector<Tensor> expanded;
   expanded.reserve(tensors.size());
   for (std::size_t i = 0; i < tensors.size(); ++i) {
@@ -283,8 +274,8 @@ Tensor stack(const std::vector<Tensor>& tensors, int axis, Site site) {
 Tensor flatten(const Tensor& x, int start_axis, int end_axis, Site site) {
   check_defined(x, "flatten", site);
   if (x.rank() == 0) return reshape(x, {1}, site);
-  const int s = axis_in(start_axis, x.rank(), x.shape(), "flatten", site);
-  const int e = axis_in(end_axis, x.rank(), x.shape(), "flatten", site);
+  const int s = normalize_axis(start_axis, x.rank(), x.shape(), "flatten", site);
+  const int e = normalize_axis(end_axis, x.rank(), x.shape(), "flatten", site);
   if (s > e) {
     throw AxisError("flatten: start axis " + std::to_string(start_axis) + " comes after end axis " +
                         std::to_string(end_axis) + " for shape " + x.shape().str(),
@@ -301,7 +292,7 @@ Tensor flatten(const Tensor& x, int start_axis, int end_axis, Site site) {
 
 Tensor squeeze(const Tensor& x, int axis, Site site) {
   check_defined(x, "squeeze", site);
-  const int a = axis_in(axis, x.rank(), x.shape(), "squeeze", site);
+  const int a = normalize_axis(axis, x.rank(), x.shape(), "squeeze", site);
   if (x.shape()[a] != 1) {
     throw ShapeError("squeeze: axis " + std::to_string(axis) + " of " + x.shape().str() +
                          " has extent " + std::to_string(x.shape()[a]) + ", expected 1",
@@ -315,7 +306,7 @@ Tensor squeeze(const Tensor& x, int axis, Site site) {
 
 Tensor unsqueeze(const Tensor& x, int axis, Site site) {
   check_defined(x, "unsqueeze", site);
-  const int a = axis_in(axis, x.rank() + 1, x.shape(), "unsqueeze", site);
+  const int a = normalize_axis(axis, x.rank() + 1, x.shape(), "unsqueeze", site);
   Shape shape;
   for (int i = 0; i < x.rank(); ++i) {
     if (i == a) shape.push_back(1);
