@@ -104,13 +104,20 @@ class Chain : public Runner {
     for (int i = 0; i < n_ops_; ++i) y = (i & 1) ? y + kChainAdd : y * kChainMul;
     if (mode_ == ChainMode::forward_backward) {
       y.backward();
+      result_ = x_.grad();
       x_.mutable_grad().reset();
+    } else {
+      result_ = y.detach();
     }
   }
 
+ public:
+  double last_loss() const override { return result_.defined() ? result_.item<double>() : 0.0; }
+
+ private:
   int n_ops_;
   ChainMode mode_;
-  torch::Tensor x_;
+  torch::Tensor x_, result_;
 };
 
 }  // namespace
