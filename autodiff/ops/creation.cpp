@@ -39,6 +39,12 @@ std::uint64_t Generator::below(std::uint64_t n) {
 
 namespace {
 
+void check_extents(const Shape& shape, const char* op, const Site& site) {
+  for (std::int64_t d : shape) {
+    if (d < 0) throw ShapeError(std::string(op) + ": negative extent in shape " + shape.str(), site);
+  }
+}
+
 template <class F>
 Tensor generate(const Shape& shape, Dtype dtype, F next) {
   Tensor t = detail::empty(shape, dtype);
@@ -66,14 +72,18 @@ void check_float_dtype(Dtype dtype, const char* op, const Site& site) {
 
 }  // namespace
 
-Tensor zeros(const Shape& shape, Dtype dtype) { return full(shape, 0.0, dtype); }
-Tensor ones(const Shape& shape, Dtype dtype) { return full(shape, 1.0, dtype); }
-
-Tensor full(const Shape& shape, double value, Dtype dtype) {
+namespace {
+Tensor filled(const Shape& shape, double value, Dtype dtype, const char* op, const Site& site) {
+  check_extents(shape, op, site);
   Tensor t = detail::empty(shape, dtype);
   kernels::fill(t, value);
   return t;
 }
+}  // namespace
+
+Tensor zeros(const Shape& shape, Dtype dtype, Site site) { return filled(shape, 0.0, dtype, "zeros", site); }
+Tensor ones(const Shape& shape, Dtype dtype, Site site) { return filled(shape, 1.0, dtype, "ones", site); }
+Tensor full(const Shape& shape, double value, Dtype dtype, Site site) { return filled(shape, value, dtype, "full", site); }
 
 Tensor zeros_like(const Tensor& x) { return zeros(x.shape(), x.dtype()); }
 Tensor ones_like(const Tensor& x) { return ones(x.shape(), x.dtype()); }
@@ -137,12 +147,14 @@ Tensor tensor(std::initializer_list<double> values, const Shape& shape, Dtype dt
   return from_values(std::vector<double>(values), shape, dtype, "tensor", site);
 }
 
-Tensor randn(const Shape& shape, Generator& gen, Dtype dtype) {
-  check_float_dtype(dtype, "randn", Site());
+Tensor randn(const Shape& shape, Generator& gen, Dtype dtype, Site site) {
+  check_float_dtype(dtype, "randn", site);
+  check_extents(shape, "randn", site);
   return generate(shape, dtype, [&] { return gen.normal(); });
 }
 
 Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, Dtype dtype, Site site) {
+  check_extents(shape, "normal", site);
   check_float_dtype(dtype, "normal", site);
   check_finite("normal", site, {{"mean", mean}, {"stddev", stddev}});
   if (!(stddev >= 0)) throw InvalidArgument("normal: stddev must be >= 0, got " + std::to_string(stddev), site);
@@ -150,6 +162,7 @@ Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, Dt
 }
 
 Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen, Dtype dtype, Site site) {
+  check_extents(shape, "uniform", site);
   check_float_dtype(dtype, "uniform", site);
   check_finite("uniform", site, {{"lo", lo}, {"hi", hi}, {"hi - lo", hi - lo}});
   if (!(lo <= hi)) {
@@ -174,12 +187,13 @@ Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen, Dtype d
 }
 
 Tensor bernoulli(const Shape& shape, double p, Generator& gen, Dtype dtype, Site site) {
+  check_extents(shape, "bernoulli", site);
   if (!(p >= 0 && p <= 1)) throw InvalidArgument("bernoulli: p must be in [0, 1], got " + std::to_string(p), site);
   return generate(shape, dtype, [&] { return gen.uniform() < p ? 1.0 : 0.0; });
 }
 
-Tensor randperm(std::int64_t n, Generator& gen) {
-  if (n < 0) throw InvalidArgument("randperm: n must be >= 0, got " + std::to_string(n));
+Tensor randperm(std::int64_t n, Generator& gen, Site site) {
+  if (n < 0) throw InvalidArgument("randperm: n must be >= 0, got " + std::to_string(n), site);
   std::vector<std::int64_t> perm(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) perm[static_cast<std::size_t>(i)] = i;
   // Fisher–Yates.

@@ -343,12 +343,14 @@ TEST_CASE("errors of the random creators") {
   msg = thrown<DtypeError>([&] { line = __LINE__; normal({3}, 0.0, 1.0, gen, i64); });
   check_message(msg, {"normal", "int64"}, line);
 
-  // randn and randperm take no source location (creation.hpp), so their
-  // messages name the op and the value but cannot say where.
-  msg = thrown<DtypeError>([&] { randn({3}, gen, i64); });
-  check_contains(msg, {"randn", "int64"});
-  msg = thrown<InvalidArgument>([&] { randperm(-1, gen); });
-  check_contains(msg, {"randperm", "-1"});
+  msg = thrown<DtypeError>([&] { line = __LINE__; randn({3}, gen, i64); });
+  check_message(msg, {"randn", "int64"}, line);
+  msg = thrown<InvalidArgument>([&] { line = __LINE__; randperm(-1, gen); });
+  check_message(msg, {"randperm", "-1"}, line);
+  msg = thrown<ShapeError>([&] { line = __LINE__; zeros({2, -1}); });
+  check_message(msg, {"zeros", "(2, -1)"}, line);
+  msg = thrown<ShapeError>([&] { line = __LINE__; randn({-3}, gen); });
+  check_message(msg, {"randn", "(-3,)"}, line);
 
   // A refused call draws nothing: the stream continues as if it never happened.
   Generator fresh(0), used(0);

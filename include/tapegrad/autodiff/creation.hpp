@@ -33,9 +33,9 @@ class Generator {
   bool has_spare_normal_ = false;
 };
 
-Tensor zeros(const Shape& shape, Dtype dtype = f32);
-Tensor ones(const Shape& shape, Dtype dtype = f32);
-Tensor full(const Shape& shape, double value, Dtype dtype = f32);
+Tensor zeros(const Shape& shape, Dtype dtype = f32, Site site = Site::current());
+Tensor ones(const Shape& shape, Dtype dtype = f32, Site site = Site::current());
+Tensor full(const Shape& shape, double value, Dtype dtype = f32, Site site = Site::current());
 Tensor zeros_like(const Tensor& x);
 Tensor ones_like(const Tensor& x);
 /// A 0-d tensor.
@@ -55,7 +55,7 @@ Tensor from_vector(const std::vector<std::int64_t>& values, const Shape& shape,
                    Site site = Site::current());
 
 /// Standard normal values.
-Tensor randn(const Shape& shape, Generator& gen, Dtype dtype = f32);
+Tensor randn(const Shape& shape, Generator& gen, Dtype dtype = f32, Site site = Site::current());
 /// Normal values with the given mean and standard deviation.
 Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, Dtype dtype = f32,
               Site site = Site::current());
@@ -66,6 +66,6 @@ Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen, Dtype d
 Tensor bernoulli(const Shape& shape, double p, Generator& gen, Dtype dtype = f32,
                  Site site = Site::current());
 /// A random permutation of 0..n-1 (int64).
-Tensor randperm(std::int64_t n, Generator& gen);
+Tensor randperm(std::int64_t n, Generator& gen, Site site = Site::current());
 
 }  // namespace tg
