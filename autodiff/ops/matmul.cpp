@@ -4,6 +4,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "common.hpp"
 
@@ -41,19 +42,13 @@ std::string operands(const Tensor& a, const Tensor& b, bool ta, bool tb) {
 // error names both operands, not just their batch parts.
 Shape batch_shape(const Tensor& a, const Tensor& b, bool ta, bool tb, const Site& site) {
   const Shape ba = batch_of(a.shape()), bb = batch_of(b.shape());
-  const int rank = std::max(ba.rank(), bb.rank());
-  Shape batch;
-  for (int i = 0; i < rank; ++i) {
-    const std::int64_t da = i >= rank - ba.rank() ? ba[i - (rank - ba.rank())] : 1;
-    const std::int64_t db = i >= rank - bb.rank() ? bb[i - (rank - bb.rank())] : 1;
-    if (da != db && da != 1 && db != 1) {
-      throw ShapeError("matmul: batch dimensions do not broadcast: " + operands(a, b, ta, tb) + " (batch " +
-                           ba.str() + " vs " + bb.str() + ")",
-                       site);
-    }
-    batch.push_back(da == 1 ? db : da);
+  try {
+    return broadcast_shapes(ba, bb, "matmul", site);
+  } catch (const ShapeError&) {
+    throw ShapeError("matmul: batch dimensions do not broadcast: " + operands(a, b, ta, tb) + " (batch " + ba.str() +
+                         " vs " + bb.str() + ")",
+                     site);
   }
-  return batch;
 }
 
 }  // namespace
@@ -71,6 +66,12 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Site site) {
   if (k != k2) {
     throw ShapeError("matmul: inner dimensions differ: " + operands(a, b, ta, tb) + " (" +
                          std::to_string(k) + " vs " + std::to_string(k2) + ")",
+                     site);
+  }
+  constexpr std::int64_t kBlasMax = std::numeric_limits<int>::max();
+  if (std::max({ra, ca, rb, cb}) > kBlasMax) {
+    throw ShapeError("matmul: " + operands(a, b, ta, tb) + " has an extent above " + std::to_string(kBlasMax) +
+                         ", the largest BLAS's int arguments can take",
                      site);
   }
   const Shape batch = batch_shape(a, b, ta, tb, site);

@@ -261,7 +261,8 @@ Tensor stack(const std::vector<Tensor>& tensors, int axis, Site site) {
   std::vector<Tensor> expanded;
   expanded.reserve(tensors.size());
   for (std::size_t i = 0; i < tensors.size(); ++i) {
-    if (tensors[i].defined() && tensors[i].shape() != tensors.front().shape()) {
+    check_defined(tensors[i], "stack", site);
+    if (tensors[i].shape() != tensors.front().shape()) {
       throw ShapeError("stack: tensor " + std::to_string(i) + " has shape " + tensors[i].shape().str() +
                            ", tensor 0 has " + tensors.front().shape().str() + "; all must match",
                        site);

@@ -143,7 +143,8 @@ Tensor gather(const Tensor& x, int axis, const Tensor& index, Site site = Site::
 Tensor concat(const std::vector<Tensor>& tensors, int axis = 0, Site site = Site::current());
 /// Joins tensors along a new axis.
 Tensor stack(const std::vector<Tensor>& tensors, int axis = 0, Site site = Site::current());
-/// Broadcasts x to `shape` (NumPy rules), copying.
+/// Broadcasts x to `shape` (NumPy rules) into a new tensor; x itself when it
+/// already has that shape.
 Tensor broadcast_to(const Tensor& x, const Shape& shape, Site site = Site::current());
 /// Constant padding: `widths` holds (before, after) for each axis from the
 /// first; axes past its end are not padded.
@@ -155,7 +156,8 @@ Tensor squeeze(const Tensor& x, int axis, Site site = Site::current());
 Tensor unsqueeze(const Tensor& x, int axis, Site site = Site::current());
 
 // --- dtype -----------------------------------------------------------------------------
-/// Converts to `dtype`; between float types the gradient converts back.
+/// Converts to `dtype` (x itself when it already has it); between float
+/// types the gradient converts back.
 Tensor to_dtype(const Tensor& x, Dtype dtype, Site site = Site::current());
 
 // --- operators --------------------------------------------------------------------------
