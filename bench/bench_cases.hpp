@@ -1,7 +1,8 @@
 // What the tapegrad side and the libtorch side of bench_mlp share: the
 // initial values of a case (so both compute the very same step) and the
-// interface of a runnable case. No tapegrad or torch header here, so that
-// torch_cases.cpp compiles against libtorch alone.
+// interface of a runnable case; then what each side offers the case drivers
+// (tapegrad_cases.cpp, torch_cases.cpp). No tapegrad or torch header here, so
+// that torch_cases.cpp compiles against libtorch alone.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +44,38 @@ enum class ChainMode {
 /// Alternates y*1.0001 and y+0.0001, `n_ops` ops in all.
 inline constexpr double kChainMul = 1.0001;
 inline constexpr double kChainAdd = 0.0001;
+
+/// The 784-256-128-10 MLP at `batch`, He-initialised from `seed`, with
+/// random inputs and labels (made with tapegrad's generator).
+MlpInit make_mlp_init(std::int64_t batch, std::uint64_t seed);
+
+namespace tapegrad_side {
+/// The MLP step: matmul + bias, relu, mean(logsumexp - gather), backward,
+/// raw SGD loop, grad reset.
+std::unique_ptr<Runner> make_mlp(const MlpInit& init);
+std::unique_ptr<Runner> make_chain(int n_ops, ChainMode mode);
+}  // namespace tapegrad_side
+
+// The 8 gemms of one MLP training step, with the shapes and transpose flags
+// tapegrad's matmul and its VJPs use (x does not require grad, so there is
+// no dx): forward x·W1, h1·W2, h2·W3; backward dW3 = h2ᵀ·g3, dh2 = g3·W3ᵀ,
+// dW2 = h1ᵀ·g2, dh1 = g2·W2ᵀ, dW1 = xᵀ·g1. Defined in tapegrad_cases.cpp.
+class GemmFloor : public Runner {
+ public:
+  explicit GemmFloor(std::int64_t batch);
+  void step() override;
+  std::size_t count() const { return gemms_.size(); }
+  double flops() const;
+
+ private:
+  struct Gemm {
+    bool ta, tb;
+    int m, n, k;
+    std::vector<float> a, b, c;
+  };
+  void add(bool ta, bool tb, int m, int n, int k);
+  std::vector<Gemm> gemms_;
+};
 
 #ifdef TAPEGRAD_BENCH_TORCH
 namespace torch_side {
