@@ -32,7 +32,7 @@ Tensor jacobian_of(const Tensor& y, const Tensor& x, const char* op) {
   rows.reserve(static_cast<std::size_t>(y.numel()));
   for (std::int64_t i = 0; i < y.numel(); ++i) {
     Tensor seed = zeros(y.shape(), y.dtype());
-    kernels::dispatch_any(seed.dtype(), [&](auto tag) { seed.data<decltype(tag)>()[i] = 1; });
+    kernels::dispatch_any(seed.dtype(), [&](auto tag) { seed.mutable_data<decltype(tag)>()[i] = 1; });
     GradOptions options;
     options.retain_graph = true;
     options.allow_unused = true;

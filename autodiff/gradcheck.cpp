@@ -96,7 +96,7 @@ GradcheckReport gradcheck_vector(const MultiTensorFn& f, const std::vector<Tenso
   for (std::size_t c = 0; c < checked.size(); ++c) {
     const std::size_t i = checked[c];
     Tensor& x = xs[i];
-    double* values = x.data<double>();
+    double* values = x.mutable_data<double>();
     const std::vector<double> exact = analytic[c].to_vector<double>();
     GradcheckEntry entry;
     entry.name = names.empty() ? "input " + std::to_string(i) : names[i];

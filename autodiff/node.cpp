@@ -78,7 +78,19 @@ bool VjpContext::needs(std::size_t i) const { return self_->edges[i].active(); }
 
 void VjpContext::set(std::size_t i, Tensor grad) { grads_[i] = std::move(grad); }
 
-Tensor VjpContext::output(const Tensor& saved) const {
+const Tensor& Saved::get() const {
+  if (tensor_.defined() && tensor_.impl()->storage->version() != version_) {
+    throw std::runtime_error("a tensor it saved, of shape " + tensor_.shape().str() +
+                             ", was modified in place after the op used it (storage version " +
+                             std::to_string(version_) + ", now " +
+                             std::to_string(tensor_.impl()->storage->version()) +
+                             "); run the forward pass again after the change");
+  }
+  return tensor_;
+}
+
+Tensor VjpContext::output(const Saved& saved_output) const {
+  const Tensor& saved = saved_output.get();
   if (!create_graph_) return saved;
   Tensor attached = alias(saved, saved.shape());
   attached.impl()->grad_fn = self_;
@@ -105,7 +117,7 @@ Edge make_edge(const Tensor& input) {
   return edge;
 }
 
-Tensor saved(const Tensor& t) { return alias(t, t.shape()); }
+Saved saved(const Tensor& t) { return Saved(alias(t, t.shape())); }
 
 void attach(Tensor& out, std::shared_ptr<Node> node) {
   TensorImpl* impl = out.impl();

@@ -10,6 +10,14 @@
 // the op's output saves a detached alias of it (same storage, no record) and
 // asks the context to reattach it when the backward pass is itself recorded.
 //
+// Note [Saved tensors]
+// A VJP reads tensors the forward pass saw. If one of them is overwritten in
+// place before backward runs (an optimizer step between two backward passes
+// through a retained graph), the gradient would silently be wrong. Every
+// write through Tensor::mutable_data() bumps the storage's version; a saved
+// tensor remembers the version it was saved at and refuses to be read after
+// a change, and the engine names the op whose VJP tried.
+//
 // Note [Iterative release]
 // Destroying a chain of 100,000 records by plain destructors would recurse
 // 100,000 deep. Every place that drops a Node (a TensorImpl's grad_fn, a
@@ -61,6 +69,22 @@ class EdgeList {
   std::size_t n_ = 0;
 };
 
+/// A tensor a VJP keeps for the backward pass, with the version of its
+/// storage at the time (see Note [Saved tensors]).
+class Saved {
+ public:
+  Saved() = default;
+  Saved(const Tensor& t)  // NOLINT: implicit, so captures read [x = Saved(x)] or saved(y)
+      : tensor_(t), version_(t.defined() ? t.impl()->storage->version() : 0) {}
+  /// The tensor; throws when it was modified in place since it was saved.
+  const Tensor& get() const;
+  bool defined() const { return tensor_.defined(); }
+
+ private:
+  Tensor tensor_;
+  std::uint32_t version_ = 0;
+};
+
 /// Gradients a VJP hands back, one slot per input.
 class VjpContext {
  public:
@@ -73,7 +97,7 @@ class VjpContext {
   bool create_graph() const { return create_graph_; }
   /// The op's output for use in its VJP: the saved detached alias, reattached
   /// to this record when the backward pass is being recorded.
-  Tensor output(const Tensor& saved) const;
+  Tensor output(const Saved& saved) const;
 
  private:
   const std::shared_ptr<Node>& self_;
@@ -143,8 +167,9 @@ bool should_record_list(const std::vector<Tensor>& inputs);
 /// The edge for one input.
 Edge make_edge(const Tensor& input);
 
-/// A detached alias of `t` for a VJP to keep (same storage, no record).
-Tensor saved(const Tensor& t);
+/// The op's output `t` for its VJP to keep: a detached alias (same storage, no
+/// record, so no cycle), reattached by VjpContext::output.
+Saved saved(const Tensor& t);
 
 void attach(Tensor& out, std::shared_ptr<Node> node);
 

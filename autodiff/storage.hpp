@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
 namespace tg::detail {
@@ -18,6 +19,10 @@ class Storage {
   void* data() { return reinterpret_cast<char*>(this) + kHeaderBytes; }
   const void* data() const { return reinterpret_cast<const char*>(this) + kHeaderBytes; }
   std::size_t nbytes() const { return nbytes_; }
+  /// Bumped by every write through Tensor::mutable_data(); records compare it
+  /// with the value they saved (see detail::Saved).
+  std::uint32_t version() const { return version_.load(std::memory_order_relaxed); }
+  void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
   long use_count() const { return refs_.load(std::memory_order_relaxed); }
 
   void retain() { refs_.fetch_add(1, std::memory_order_relaxed); }
@@ -33,6 +38,7 @@ class Storage {
   void free_block();
 
   std::atomic<long> refs_{1};
+  std::atomic<std::uint32_t> version_{0};
   std::size_t nbytes_;
   std::size_t block_bytes_;
   int size_class_;  // -1: not cached

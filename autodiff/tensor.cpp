@@ -159,18 +159,20 @@ constexpr Dtype dtype_of() {
 }  // namespace
 
 template <class T>
-T* Tensor::data() {
-  TensorImpl& impl = checked("data");
+const T* Tensor::data() const {
+  const TensorImpl& impl = checked("data");
   if (impl.dtype != dtype_of<T>()) {
-    throw DtypeError(std::string("data: the tensor is ") + dtype_name(impl.dtype) +
-                     ", requested " + dtype_name(dtype_of<T>()));
+    throw DtypeError(std::string("data: the tensor is ") + dtype_name(impl.dtype) + ", requested " +
+                     dtype_name(dtype_of<T>()));
   }
   return impl.data<T>();
 }
 
 template <class T>
-const T* Tensor::data() const {
-  return const_cast<Tensor*>(this)->data<T>();
+T* Tensor::mutable_data() {
+  const T* p = data<T>();
+  impl_->storage->bump_version();
+  return const_cast<T*>(p);
 }
 
 long Tensor::storage_use_count() const { return checked("storage_use_count").storage->use_count(); }
@@ -178,9 +180,9 @@ long Tensor::storage_use_count() const { return checked("storage_use_count").sto
 template std::vector<float> Tensor::to_vector<float>() const;
 template std::vector<double> Tensor::to_vector<double>() const;
 template std::vector<std::int64_t> Tensor::to_vector<std::int64_t>() const;
-template float* Tensor::data<float>();
-template double* Tensor::data<double>();
-template std::int64_t* Tensor::data<std::int64_t>();
+template float* Tensor::mutable_data<float>();
+template double* Tensor::mutable_data<double>();
+template std::int64_t* Tensor::mutable_data<std::int64_t>();
 template const float* Tensor::data<float>() const;
 template const double* Tensor::data<double>() const;
 template const std::int64_t* Tensor::data<std::int64_t>() const;

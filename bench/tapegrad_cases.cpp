@@ -73,7 +73,7 @@ class TgMlp : public Runner {
     {
       tg::NoGrad no_grad;
       for (tg::Tensor& p : params_) {
-        float* d = p.data<float>();
+        float* d = p.mutable_data<float>();
         tg::Tensor g = p.grad();
         const float* gd = g.data<float>();
         const std::int64_t n = p.numel();

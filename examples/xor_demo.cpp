@@ -46,7 +46,7 @@ int main() {
     loss.backward();
     NoGrad no_grad;
     for (Tensor* p : net.parameters()) {
-      float* value = p->data<float>();
+      float* value = p->mutable_data<float>();
       const float* g = p->grad().data<float>();
       for (std::int64_t i = 0; i < p->numel(); ++i) value[i] -= 0.5f * g[i];
       p->zero_grad();

@@ -12,7 +12,7 @@ using namespace ops;
 namespace {
 
 // Keeps `t` for a VJP only when the gradient it serves is wanted.
-Tensor keep_if(bool wanted, const Tensor& t) { return wanted ? t : Tensor(); }
+detail::Saved keep_if(bool wanted, const Tensor& t) { return wanted ? t : Tensor(); }
 
 template <class F>
 Tensor compare(const Tensor& a, const Tensor& b, const char* op, const Site& site, F f) {
@@ -52,8 +52,8 @@ Tensor mul(const Tensor& a, const Tensor& b, Site site) {
     record("mul", site, y,
            [a = keep_if(needs_grad(b), a), b = keep_if(needs_grad(a), b), sa = a.shape(),
             sb = b.shape()](const Tensor& g, VjpContext& ctx) {
-             if (ctx.needs(0)) ctx.set(0, sum_to(g * b, sa));
-             if (ctx.needs(1)) ctx.set(1, sum_to(g * a, sb));
+             if (ctx.needs(0)) ctx.set(0, sum_to(g * b.get(), sa));
+             if (ctx.needs(1)) ctx.set(1, sum_to(g * a.get(), sb));
            },
            a, b);
   }
@@ -64,7 +64,8 @@ Tensor div(const Tensor& a, const Tensor& b, Site site) {
   Tensor y = map_binary(a, b, "div", site, [](auto x, auto z) { return x / z; });
   if (should_record(a, b)) {
     record("div", site, y,
-           [b, ys = keep_if(needs_grad(b), saved(y)), sa = a.shape()](const Tensor& g, VjpContext& ctx) {
+           [sb = detail::Saved(b), ys = keep_if(needs_grad(b), saved(y).get()), sa = a.shape()](const Tensor& g, VjpContext& ctx) {
+             const Tensor& b = sb.get();
              const Tensor g_over_b = g / b;
              if (ctx.needs(0)) ctx.set(0, sum_to(g_over_b, sa));
              // d(a/b)/db = −a/b² = −y/b
@@ -78,7 +79,9 @@ Tensor div(const Tensor& a, const Tensor& b, Site site) {
 Tensor pow(const Tensor& a, const Tensor& b, Site site) {
   Tensor y = map_binary(a, b, "pow", site, [](auto x, auto z) { return std::pow(x, z); });
   if (should_record(a, b)) {
-    record("pow", site, y, [a, b, ys = keep_if(needs_grad(b), saved(y))](const Tensor& g, VjpContext& ctx) {
+    record("pow", site, y, [sa = detail::Saved(a), sb = detail::Saved(b), ys = keep_if(needs_grad(b), saved(y).get())](const Tensor& g, VjpContext& ctx) {
+      const Tensor& a = sa.get();
+      const Tensor& b = sb.get();
       if (ctx.needs(0)) ctx.set(0, sum_to(g * (b * pow(a, b - 1.0)), a.shape()));
       if (ctx.needs(1)) {
         // d(a^b)/db = a^b·log a, taken as 0 where a <= 0 (log of a safe stand-in there,
@@ -95,7 +98,9 @@ Tensor pow(const Tensor& a, const Tensor& b, Site site) {
 Tensor maximum(const Tensor& a, const Tensor& b, Site site) {
   Tensor y = map_binary(a, b, "maximum", site, [](auto x, auto z) { return x > z ? x : z; });
   if (should_record(a, b)) {
-    record("maximum", site, y, [a, b](const Tensor& g, VjpContext& ctx) {
+    record("maximum", site, y, [sa = detail::Saved(a), sb = detail::Saved(b)](const Tensor& g, VjpContext& ctx) {
+      const Tensor& a = sa.get();
+      const Tensor& b = sb.get();
       // Share of the gradient going to a: 1 where a > b, ½ at ties.
       const Tensor to_a = map_binary(a.detach(), b.detach(), "maximum", Site(), [](auto x, auto z) {
         using T = decltype(x);
@@ -111,7 +116,9 @@ Tensor maximum(const Tensor& a, const Tensor& b, Site site) {
 Tensor minimum(const Tensor& a, const Tensor& b, Site site) {
   Tensor y = map_binary(a, b, "minimum", site, [](auto x, auto z) { return x < z ? x : z; });
   if (should_record(a, b)) {
-    record("minimum", site, y, [a, b](const Tensor& g, VjpContext& ctx) {
+    record("minimum", site, y, [sa = detail::Saved(a), sb = detail::Saved(b)](const Tensor& g, VjpContext& ctx) {
+      const Tensor& a = sa.get();
+      const Tensor& b = sb.get();
       const Tensor to_a = map_binary(a.detach(), b.detach(), "minimum", Site(), [](auto x, auto z) {
         using T = decltype(x);
         return x < z ? T(1) : (x == z ? T(0.5) : T(0));
@@ -148,7 +155,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, Site site) {
         });
   });
   if (should_record(a, b)) {
-    record("where", site, y, [c = c.detach(), sa = a.shape(), sb = b.shape()](const Tensor& g, VjpContext& ctx) {
+    record("where", site, y, [sc = detail::Saved(c.detach()), sa = a.shape(), sb = b.shape()](const Tensor& g, VjpContext& ctx) {
+      const Tensor& c = sc.get();
       const Tensor zero = scalar(0.0, g.dtype());
       if (ctx.needs(0)) ctx.set(0, sum_to(where(c, g, zero), sa));
       if (ctx.needs(1)) ctx.set(1, sum_to(where(c, zero, g), sb));

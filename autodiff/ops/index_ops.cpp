@@ -58,7 +58,8 @@ Tensor select_rows(const Tensor& x, int axis, const Tensor& indices, const Site&
         std::copy_n(px + (o * in.n + idx[j]) * in.inner, in.inner, py + (o * count + j) * in.inner);
   });
   if (should_record(x)) {
-    record("index_select", site, y, [axis, indices, in_shape = x.shape(), site](const Tensor& g, VjpContext& ctx) {
+    record("index_select", site, y, [axis, saved_index = detail::Saved(indices), in_shape = x.shape(), site](const Tensor& g, VjpContext& ctx) {
+      const Tensor& indices = saved_index.get();
       ctx.set(0, index_add_into_zeros(in_shape, axis, indices, g, site));
     }, x);
   }
@@ -83,7 +84,8 @@ Tensor index_add_into_zeros(const Shape& shape, int axis, const Tensor& indices,
       }
   });
   if (should_record(src)) {
-    record("index_add", site, y, [axis, indices, site](const Tensor& g, VjpContext& ctx) {
+    record("index_add", site, y, [axis, saved_index = detail::Saved(indices), site](const Tensor& g, VjpContext& ctx) {
+      const Tensor& indices = saved_index.get();
       ctx.set(0, select_rows(g, axis, indices, site));
     }, src);
   }
@@ -116,7 +118,8 @@ Tensor gather_along(const Tensor& x, int axis, const Tensor& index, const Site& 
                              });
   });
   if (should_record(x)) {
-    record("gather", site, y, [axis, index, in_shape = x.shape(), site](const Tensor& g, VjpContext& ctx) {
+    record("gather", site, y, [axis, saved_index = detail::Saved(index), in_shape = x.shape(), site](const Tensor& g, VjpContext& ctx) {
+      const Tensor& index = saved_index.get();
       ctx.set(0, scatter_add_into_zeros(in_shape, axis, index, g, site));
     }, x);
   }
@@ -140,7 +143,8 @@ Tensor scatter_add_into_zeros(const Shape& shape, int axis, const Tensor& index,
                              });
   });
   if (should_record(src)) {
-    record("scatter_add", site, y, [axis, index, site](const Tensor& g, VjpContext& ctx) {
+    record("scatter_add", site, y, [axis, saved_index = detail::Saved(index), site](const Tensor& g, VjpContext& ctx) {
+      const Tensor& index = saved_index.get();
       ctx.set(0, gather_along(g, axis, index, site));
     }, src);
   }

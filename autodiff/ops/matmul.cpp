@@ -108,8 +108,10 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Site site) {
 
   if (should_record(a, b)) {
     record("matmul", site, y,
-           [a = needs_grad(b) ? a : Tensor(), b = needs_grad(a) ? b : Tensor(), sa = a.shape(),
-            sb = b.shape(), ta, tb](const Tensor& g, VjpContext& ctx) {
+           [saved_a = detail::Saved(needs_grad(b) ? a : Tensor()), saved_b = detail::Saved(needs_grad(a) ? b : Tensor()),
+            sa = a.shape(), sb = b.shape(), ta, tb](const Tensor& g, VjpContext& ctx) {
+             const Tensor& a = saved_a.get();
+             const Tensor& b = saved_b.get();
              // With C = op(A)·op(B) and G = dC: dA = G·op(B)ᵀ, dB = op(A)ᵀ·G, each
              // rearranged so that it is one flagged product.
              if (ctx.needs(0)) {

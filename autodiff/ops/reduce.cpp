@@ -76,7 +76,8 @@ Tensor extremum(const Tensor& x, const Axes& axes_in, bool keepdims, const Site&
   });
   Tensor y = keepdims ? keep : detail::alias(keep, reduced_shape(x.shape(), axes, false));
   if (should_record(x)) {
-    record(op, site, y, [x, axes, keep = keep.detach()](const Tensor& g, VjpContext& ctx) {
+    record(op, site, y, [sx = detail::Saved(x), axes, keep = keep.detach()](const Tensor& g, VjpContext& ctx) {
+      const Tensor& x = sx.get();
       // The gradient goes to the elements equal to the extremum, split evenly at ties.
       const Tensor hit = eq(x.detach(), keep);
       const Tensor count = sum(hit, axes, true);
@@ -144,7 +145,8 @@ Tensor logsumexp(const Tensor& x, const Axes& axes_in, bool keepdims, Site site)
   }
   Tensor y = keepdims ? keep : detail::alias(keep, reduced_shape(x.shape(), axes, false));
   if (should_record(x)) {
-    record("logsumexp", site, y, [x, ys = saved(y), keep = keep.shape()](const Tensor& g, VjpContext& ctx) {
+    record("logsumexp", site, y, [sx = detail::Saved(x), ys = saved(y), keep = keep.shape()](const Tensor& g, VjpContext& ctx) {
+      const Tensor& x = sx.get();
       // d/dx log Σ e^x = softmax(x) = e^(x − y)
       const Tensor out = as_keepdims(ctx.output(ys), keep);
       ctx.set(0, as_keepdims(g, keep) * exp(x - out));

@@ -50,7 +50,8 @@ Tensor exp(const Tensor& x, Site site) {
 
 Tensor log(const Tensor& x, Site site) {
   Tensor y = map_unary(x, "log", site, [](auto v) { return std::log(v); });
-  if (should_record(x)) record("log", site, y, [x](const Tensor& g, VjpContext& ctx) { ctx.set(0, g / x); }, x);
+  if (should_record(x)) record("log", site, y, [sx = detail::Saved(x)](const Tensor& g, VjpContext& ctx) {
+      const Tensor& x = sx.get(); ctx.set(0, g / x); }, x);
   return y;
 }
 
@@ -67,20 +68,23 @@ Tensor sqrt(const Tensor& x, Site site) {
 Tensor abs(const Tensor& x, Site site) {
   Tensor y = map_unary(x, "abs", site, [](auto v) { return std::abs(v); });
   if (should_record(x)) {
-    record("abs", site, y, [x](const Tensor& g, VjpContext& ctx) { ctx.set(0, g * sign(x)); }, x);
+    record("abs", site, y, [sx = detail::Saved(x)](const Tensor& g, VjpContext& ctx) {
+      const Tensor& x = sx.get(); ctx.set(0, g * sign(x)); }, x);
   }
   return y;
 }
 
 Tensor sin(const Tensor& x, Site site) {
   Tensor y = map_unary(x, "sin", site, [](auto v) { return std::sin(v); });
-  if (should_record(x)) record("sin", site, y, [x](const Tensor& g, VjpContext& ctx) { ctx.set(0, g * cos(x)); }, x);
+  if (should_record(x)) record("sin", site, y, [sx = detail::Saved(x)](const Tensor& g, VjpContext& ctx) {
+      const Tensor& x = sx.get(); ctx.set(0, g * cos(x)); }, x);
   return y;
 }
 
 Tensor cos(const Tensor& x, Site site) {
   Tensor y = map_unary(x, "cos", site, [](auto v) { return std::cos(v); });
-  if (should_record(x)) record("cos", site, y, [x](const Tensor& g, VjpContext& ctx) { ctx.set(0, -(g * sin(x))); }, x);
+  if (should_record(x)) record("cos", site, y, [sx = detail::Saved(x)](const Tensor& g, VjpContext& ctx) {
+      const Tensor& x = sx.get(); ctx.set(0, -(g * sin(x))); }, x);
   return y;
 }
 
@@ -98,7 +102,8 @@ Tensor tanh(const Tensor& x, Site site) {
 Tensor erf(const Tensor& x, Site site) {
   Tensor y = map_unary(x, "erf", site, [](auto v) { return std::erf(v); });
   if (should_record(x)) {
-    record("erf", site, y, [x](const Tensor& g, VjpContext& ctx) {
+    record("erf", site, y, [sx = detail::Saved(x)](const Tensor& g, VjpContext& ctx) {
+      const Tensor& x = sx.get();
       // d/dx erf(x) = 2/√π · e^(−x²)
       ctx.set(0, g * (exp(-(x * x)) * (2.0 / std::sqrt(std::numbers::pi))));
     }, x);
@@ -127,7 +132,7 @@ Tensor relu(const Tensor& x, Site site) {
   Tensor y = map_unary(x, "relu", site, [](auto v) { return v > 0 ? v : decltype(v)(0); });
   if (should_record(x)) {
     record("relu", site, y, [ys = saved(y)](const Tensor& g, VjpContext& ctx) {
-      ctx.set(0, g * positive_mask(ys));
+      ctx.set(0, g * positive_mask(ys.get()));
     }, x);
   }
   return y;
@@ -138,7 +143,8 @@ Tensor leaky_relu(const Tensor& x, double slope, Site site) {
     return v > 0 ? v : static_cast<decltype(v)>(slope) * v;
   });
   if (should_record(x)) {
-    record("leaky_relu", site, y, [x, slope](const Tensor& g, VjpContext& ctx) {
+    record("leaky_relu", site, y, [sx = detail::Saved(x), slope](const Tensor& g, VjpContext& ctx) {
+      const Tensor& x = sx.get();
       ctx.set(0, g * constant_map(x, "leaky_relu", [slope](auto v) { return v > 0 ? 1.0 : slope; }));
     }, x);
   }
@@ -151,7 +157,8 @@ Tensor elu(const Tensor& x, double alpha, Site site) {
     return v > 0 ? v : static_cast<T>(alpha) * std::expm1(v);
   });
   if (should_record(x)) {
-    record("elu", site, y, [x, ys = saved(y), alpha](const Tensor& g, VjpContext& ctx) {
+    record("elu", site, y, [sx = detail::Saved(x), ys = saved(y), alpha](const Tensor& g, VjpContext& ctx) {
+      const Tensor& x = sx.get();
       // d/dx = 1 for x > 0, α·e^x = y + α otherwise.
       const Tensor pos = positive_mask(x);
       ctx.set(0, g * where(pos, scalar(1.0, x.dtype()), ctx.output(ys) + alpha));
@@ -180,7 +187,8 @@ Tensor softplus(const Tensor& x, double beta, double threshold, Site site) {
     return bv > static_cast<T>(threshold) ? v : std::log1p(std::exp(bv)) / static_cast<T>(beta);
   });
   if (should_record(x)) {
-    record("softplus", site, y, [x, beta, threshold](const Tensor& g, VjpContext& ctx) {
+    record("softplus", site, y, [sx = detail::Saved(x), beta, threshold](const Tensor& g, VjpContext& ctx) {
+      const Tensor& x = sx.get();
       // σ(βx), and 1 where the forward is linear (βx > threshold), so the gradient is that of y.
       const Tensor linear = constant_map(x, "softplus", [beta, threshold](auto v) {
         using T = decltype(v);
@@ -198,7 +206,8 @@ Tensor gelu(const Tensor& x, Site site) {
     return T(0.5) * v * (T(1) + std::erf(v * static_cast<T>(std::numbers::sqrt2 / 2)));
   });
   if (should_record(x)) {
-    record("gelu", site, y, [x](const Tensor& g, VjpContext& ctx) {
+    record("gelu", site, y, [sx = detail::Saved(x)](const Tensor& g, VjpContext& ctx) {
+      const Tensor& x = sx.get();
       // d/dx xΦ(x) = Φ(x) + x·φ(x)
       const Tensor cdf = (erf(x * (std::numbers::sqrt2 / 2)) + 1.0) * 0.5;
       const Tensor pdf = exp(x * x * -0.5) * (1.0 / std::sqrt(2.0 * std::numbers::pi));
@@ -220,7 +229,8 @@ Tensor clamp(const Tensor& x, double lo, double hi, Site site) {
     return std::min(std::max(v, static_cast<T>(lo)), static_cast<T>(hi));
   });
   if (should_record(x)) {
-    record("clamp", site, y, [x, lo, hi](const Tensor& g, VjpContext& ctx) {
+    record("clamp", site, y, [sx = detail::Saved(x), lo, hi](const Tensor& g, VjpContext& ctx) {
+      const Tensor& x = sx.get();
       ctx.set(0, g * constant_map(x, "clamp", [lo, hi](auto v) { return v >= lo && v <= hi ? 1.0 : 0.0; }));
     }, x);
   }
@@ -234,7 +244,8 @@ Tensor pow(const Tensor& x, double p, Site site) {
     return static_cast<T>(std::pow(v, static_cast<T>(p)));
   });
   if (should_record(x)) {
-    record("pow", site, y, [x, p](const Tensor& g, VjpContext& ctx) {
+    record("pow", site, y, [sx = detail::Saved(x), p](const Tensor& g, VjpContext& ctx) {
+      const Tensor& x = sx.get();
       if (p == 0.0) ctx.set(0, zeros_like(g));
       else if (p == 1.0) ctx.set(0, g);
       else if (p == 2.0) ctx.set(0, g * (x * 2.0));

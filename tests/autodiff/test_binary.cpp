@@ -5,57 +5,17 @@
 
 #include <cmath>
 #include <functional>
-#include <initializer_list>
 #include <string>
 #include <vector>
 
 #include <tapegrad/tapegrad.hpp>
 
+#include "../support.hpp"
+
 using namespace tg;
+using namespace tg::test;
 
 namespace {
-
-// The values of `t` against `expected`, with a tolerance that fits its dtype.
-void check_values(const Tensor& t, const std::vector<double>& expected) {
-  const std::vector<double> got = t.to_vector<double>();
-  REQUIRE(got.size() == expected.size());
-  const double eps = t.dtype() == f32 ? 1e-6 : 1e-13;
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    INFO("element ", i, " of ", t.str());
-    CHECK(got[i] == doctest::Approx(expected[i]).epsilon(eps));
-  }
-}
-
-// `call` must throw an E whose message names every one of `parts` and the
-// caller's line in this file.
-template <class E, class F>
-void check_op_error(F call, int line, std::initializer_list<std::string> parts) {
-  INFO("error expected by the check at line ", line);
-  std::string message;
-  try {
-    call();
-    FAIL_CHECK("no exception thrown");
-    return;
-  } catch (const E& e) {
-    message = e.what();
-  } catch (const std::exception& e) {
-    FAIL_CHECK("wrong exception type: ", e.what());
-    return;
-  }
-  INFO("message: ", message);
-  for (const std::string& part : parts) CHECK(message.find(part) != std::string::npos);
-  CHECK(message.find("[at ") != std::string::npos);
-  CHECK(message.find("test_binary.cpp:" + std::to_string(line) + "]") != std::string::npos);
-}
-
-#define CHECK_OP_ERROR(E, expr, ...) check_op_error<E>([&] { (void)(expr); }, __LINE__, {__VA_ARGS__})
-
-#define CHECK_GRADCHECK(...)                     \
-  do {                                           \
-    const GradcheckReport report_ = __VA_ARGS__; \
-    INFO(report_.str());                         \
-    CHECK(report_.ok());                         \
-  } while (false)
 
 using BinaryFn = std::function<Tensor(const Tensor&, const Tensor&)>;
 

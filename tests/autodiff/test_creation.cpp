@@ -13,40 +13,15 @@
 
 #include <tapegrad/tapegrad.hpp>
 
+#include "../support.hpp"
+
 using namespace tg;
+using namespace tg::test;
 
 namespace {
 
 using V = std::vector<double>;
 using I = std::vector<std::int64_t>;
-
-template <class E, class F>
-std::string thrown(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    FAIL_CHECK("wrong exception type: " << e.what());
-    return {};
-  }
-  FAIL_CHECK("nothing was thrown");
-  return {};
-}
-
-void check_contains(const std::string& msg, const std::vector<std::string>& parts) {
-  INFO("message: " << msg);
-  for (const std::string& p : parts) {
-    INFO("expected to contain: " << p);
-    CHECK(msg.find(p) != std::string::npos);
-  }
-}
-
-void check_message(const std::string& msg, const std::vector<std::string>& parts, int line) {
-  check_contains(msg, parts);
-  INFO("message: " << msg);
-  CHECK(msg.find("test_creation.cpp:" + std::to_string(line) + "]") != std::string::npos);
-}
 
 struct Moments {
   double mean = 0, var = 0;
@@ -105,17 +80,12 @@ TEST_CASE("arange") {
   CHECK(ints.dtype() == i64);
   CHECK(ints.to_vector<std::int64_t>() == I{-2, -1, 0, 1, 2});
 
-  int line = 0;
-  std::string msg = thrown<InvalidArgument>([&] { line = __LINE__; arange(0, 5, 0); });
-  check_message(msg, {"arange", "step"}, line);
-  msg = thrown<InvalidArgument>([&] { line = __LINE__; arange(0, INFINITY); });
-  check_message(msg, {"arange"}, line);
-  msg = thrown<InvalidArgument>([&] { line = __LINE__; arange(0, NAN); });
-  check_message(msg, {"arange"}, line);
+  CHECK_OP_ERROR(InvalidArgument, arange(0, 5, 0), "arange", "step");
+  CHECK_OP_ERROR(InvalidArgument, arange(0, INFINITY), "arange");
+  CHECK_OP_ERROR(InvalidArgument, arange(0, NAN), "arange");
   // More elements than any tensor can hold: an error naming arange, not a
   // negative extent from an overflowed count.
-  msg = thrown<InvalidArgument>([&] { line = __LINE__; arange(0, 1e30, 1e-30); });
-  check_message(msg, {"arange"}, line);
+  CHECK_OP_ERROR(InvalidArgument, arange(0, 1e30, 1e-30), "arange");
 }
 
 TEST_CASE("tensor and from_vector") {
@@ -140,15 +110,10 @@ TEST_CASE("tensor and from_vector") {
   CHECK(i.to_vector<std::int64_t>() == I{5, -7, (1LL << 60) + 1});  // exact: not through a double
   CHECK(from_vector(V{}, {0, 4}).shape() == Shape{0, 4});
 
-  int line = 0;
-  std::string msg = thrown<ShapeError>([&] { line = __LINE__; from_vector(V{1, 2, 3}, {2, 3}); });
-  check_message(msg, {"from_vector", "3", "(2, 3)"}, line);
-  msg = thrown<ShapeError>([&] { line = __LINE__; from_vector(std::vector<float>{1, 2}, {3}); });
-  check_message(msg, {"from_vector", "(3,)"}, line);
-  msg = thrown<ShapeError>([&] { line = __LINE__; from_vector(I{1, 2, 3, 4}, {2, 3}); });
-  check_message(msg, {"from_vector", "(2, 3)"}, line);
-  msg = thrown<ShapeError>([&] { line = __LINE__; tensor({1, 2, 3}, {2, 2}); });
-  check_message(msg, {"tensor:", "(2, 2)"}, line);
+  CHECK_OP_ERROR(ShapeError, from_vector(V{1, 2, 3}, {2, 3}), "from_vector", "3", "(2, 3)");
+  CHECK_OP_ERROR(ShapeError, from_vector(std::vector<float>{1, 2}, {3}), "from_vector", "(3,)");
+  CHECK_OP_ERROR(ShapeError, from_vector(I{1, 2, 3, 4}, {2, 3}), "from_vector", "(2, 3)");
+  CHECK_OP_ERROR(ShapeError, tensor({1, 2, 3}, {2, 2}), "tensor:", "(2, 2)");
 }
 
 TEST_CASE("Generator: a standard mt19937_64 engine and the documented transforms") {
@@ -316,41 +281,24 @@ TEST_CASE("randperm: a permutation, every order equally likely") {
 
 TEST_CASE("errors of the random creators") {
   Generator gen(0);
-  int line = 0;
-  std::string msg;
-  msg = thrown<InvalidArgument>([&] { line = __LINE__; uniform({3}, 2.0, 1.0, gen); });
-  check_message(msg, {"uniform", "lo", "hi"}, line);
-  msg = thrown<InvalidArgument>([&] { line = __LINE__; uniform({3}, 0.0, NAN, gen); });
-  check_message(msg, {"uniform"}, line);
-  msg = thrown<InvalidArgument>([&] { line = __LINE__; uniform({3}, 0.0, INFINITY, gen); });
-  check_message(msg, {"uniform"}, line);
-  msg = thrown<InvalidArgument>([&] { line = __LINE__; uniform({3}, -1e308, 1e308, gen, f64); });
-  check_message(msg, {"uniform"}, line);
-  msg = thrown<DtypeError>([&] { line = __LINE__; uniform({3}, 0.0, 1.0, gen, i64); });
-  check_message(msg, {"uniform", "int64"}, line);
+  CHECK_OP_ERROR(InvalidArgument, uniform({3}, 2.0, 1.0, gen), "uniform", "lo", "hi");
+  CHECK_OP_ERROR(InvalidArgument, uniform({3}, 0.0, NAN, gen), "uniform");
+  CHECK_OP_ERROR(InvalidArgument, uniform({3}, 0.0, INFINITY, gen), "uniform");
+  CHECK_OP_ERROR(InvalidArgument, uniform({3}, -1e308, 1e308, gen, f64), "uniform");
+  CHECK_OP_ERROR(DtypeError, uniform({3}, 0.0, 1.0, gen, i64), "uniform", "int64");
 
-  msg = thrown<InvalidArgument>([&] { line = __LINE__; bernoulli({3}, -0.1, gen); });
-  check_message(msg, {"bernoulli", "-0.1"}, line);
-  msg = thrown<InvalidArgument>([&] { line = __LINE__; bernoulli({3}, 1.5, gen); });
-  check_message(msg, {"bernoulli", "1.5"}, line);
-  msg = thrown<InvalidArgument>([&] { line = __LINE__; bernoulli({3}, NAN, gen); });
-  check_message(msg, {"bernoulli"}, line);
+  CHECK_OP_ERROR(InvalidArgument, bernoulli({3}, -0.1, gen), "bernoulli", "-0.1");
+  CHECK_OP_ERROR(InvalidArgument, bernoulli({3}, 1.5, gen), "bernoulli", "1.5");
+  CHECK_OP_ERROR(InvalidArgument, bernoulli({3}, NAN, gen), "bernoulli");
 
-  msg = thrown<InvalidArgument>([&] { line = __LINE__; normal({3}, 0.0, -1.0, gen); });
-  check_message(msg, {"normal", "stddev"}, line);
-  msg = thrown<InvalidArgument>([&] { line = __LINE__; normal({3}, NAN, 1.0, gen); });
-  check_message(msg, {"normal", "mean"}, line);
-  msg = thrown<DtypeError>([&] { line = __LINE__; normal({3}, 0.0, 1.0, gen, i64); });
-  check_message(msg, {"normal", "int64"}, line);
+  CHECK_OP_ERROR(InvalidArgument, normal({3}, 0.0, -1.0, gen), "normal", "stddev");
+  CHECK_OP_ERROR(InvalidArgument, normal({3}, NAN, 1.0, gen), "normal", "mean");
+  CHECK_OP_ERROR(DtypeError, normal({3}, 0.0, 1.0, gen, i64), "normal", "int64");
 
-  msg = thrown<DtypeError>([&] { line = __LINE__; randn({3}, gen, i64); });
-  check_message(msg, {"randn", "int64"}, line);
-  msg = thrown<InvalidArgument>([&] { line = __LINE__; randperm(-1, gen); });
-  check_message(msg, {"randperm", "-1"}, line);
-  msg = thrown<ShapeError>([&] { line = __LINE__; zeros({2, -1}); });
-  check_message(msg, {"zeros", "(2, -1)"}, line);
-  msg = thrown<ShapeError>([&] { line = __LINE__; randn({-3}, gen); });
-  check_message(msg, {"randn", "(-3,)"}, line);
+  CHECK_OP_ERROR(DtypeError, randn({3}, gen, i64), "randn", "int64");
+  CHECK_OP_ERROR(InvalidArgument, randperm(-1, gen), "randperm", "-1");
+  CHECK_OP_ERROR(ShapeError, zeros({2, -1}), "zeros", "(2, -1)");
+  CHECK_OP_ERROR(ShapeError, randn({-3}, gen), "randn", "(-3,)");
 
   // A refused call draws nothing: the stream continues as if it never happened.
   Generator fresh(0), used(0);

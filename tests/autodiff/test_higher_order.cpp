@@ -5,6 +5,8 @@
 #include <cmath>
 #include <tapegrad/tapegrad.hpp>
 
+#include "../support.hpp"
+
 using namespace tg;
 
 TEST_CASE("d²/dx² of a polynomial matches the closed form") {
@@ -126,17 +128,11 @@ TEST_CASE("hessian of small functions matches closed forms") {
 TEST_CASE("second derivatives through the other taped VJPs") {
   // logsumexp's second derivative along a direction is the softmax variance.
   const Tensor x0 = tensor({0.2, -0.4, 1.1}, f64);
-  GradcheckReport report = gradcheck(
-      [](Tensor& x) { return grad(logsumexp(x, 0) * 1.0, x, {.create_graph = true}); }, {x0});
-  INFO(report);
-  CHECK(report.ok());
-  GradcheckReport sig = gradcheck(
-      [](Tensor& x) { return grad(sum(sigmoid(x) * exp(x)), x, {.create_graph = true}); }, {x0});
-  INFO(sig);
-  CHECK(sig.ok());
-  GradcheckReport mm = gradcheck(
+  CHECK_GRADCHECK(gradcheck(
+      [](Tensor& x) { return grad(logsumexp(x, 0) * 1.0, x, {.create_graph = true}); }, {x0}));
+  CHECK_GRADCHECK(gradcheck(
+      [](Tensor& x) { return grad(sum(sigmoid(x) * exp(x)), x, {.create_graph = true}); }, {x0}));
+  CHECK_GRADCHECK(gradcheck(
       [](Tensor& a, Tensor& b) { return grad(sum(tanh(matmul(a, b))), a, {.create_graph = true}); },
-      {tensor({0.1, 0.2, 0.3, 0.4}, {2, 2}, f64), tensor({0.5, -0.6, 0.7, 0.8}, {2, 2}, f64)});
-  INFO(mm);
-  CHECK(mm.ok());
+      {tensor({0.1, 0.2, 0.3, 0.4}, {2, 2}, f64), tensor({0.5, -0.6, 0.7, 0.8}, {2, 2}, f64)}));
 }

@@ -8,7 +8,10 @@
 
 #include <tapegrad/tapegrad.hpp>
 
+#include "../support.hpp"
+
 using namespace tg;
+using namespace tg::test;
 
 namespace {
 
@@ -53,45 +56,9 @@ std::vector<double> naive_matmul(const Tensor& a, const Tensor& b, bool ta = fal
   return out;
 }
 
-void check_values(const Tensor& got, const std::vector<double>& want, double tol = 1e-12) {
-  const std::vector<double> v = got.to_vector<double>();
-  REQUIRE(v.size() == want.size());
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    INFO("element " << i);
-    CHECK(v[i] == doctest::Approx(want[i]).epsilon(tol));
-  }
-}
-
-// The message of the E thrown by f ("" and a failed check when none is).
-template <class E, class F>
-std::string thrown(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    FAIL_CHECK("wrong exception type: " << e.what());
-    return {};
-  }
-  FAIL_CHECK("nothing was thrown");
-  return {};
-}
-
-void check_message(const std::string& msg, const std::vector<std::string>& parts, int line) {
-  INFO("message: " << msg);
-  for (const std::string& p : parts) {
-    INFO("expected to contain: " << p);
-    CHECK(msg.find(p) != std::string::npos);
-  }
-  CHECK(msg.find("[at ") != std::string::npos);
-  CHECK(msg.find("test_matmul.cpp:" + std::to_string(line) + "]") != std::string::npos);
-}
-
-void check_grad(const GradcheckReport& report) {
-  INFO(report.str());
-  CHECK(report.ok());
-  CHECK(report.entries.size() == 2);
-}
+// The tolerance of every float64 comparison with the triple loop, in both
+// dtypes' slots of check_values: sums of k products of random normals.
+constexpr double kEps = 1e-12;
 
 }  // namespace
 
@@ -102,7 +69,8 @@ TEST_CASE("2-D matmul matches the triple loop in float32 and float64") {
     const Tensor y = matmul(a, b);
     CHECK(y.shape() == Shape{5, 3});
     CHECK(y.dtype() == dtype);
-    check_values(y, naive_matmul(a, b), dtype == f32 ? 1e-5 : 1e-12);
+    const double eps = dtype == f32 ? 1e-5 : kEps;
+    check_values(y, naive_matmul(a, b), eps, eps);
   }
   // A hand-worked case, so the reference itself is checked too.
   const Tensor y = matmul(tensor({1, 2, 3, 4, 5, 6}, {2, 3}, f64), tensor({1, 0, 0, 1, 1, 1}, {3, 2}, f64));
@@ -114,14 +82,14 @@ TEST_CASE("batched matmul: 3-D and 4-D") {
   const Tensor a3 = randn({4, 2, 3}, gen, f64), b3 = randn({4, 3, 5}, gen, f64);
   const Tensor y3 = matmul(a3, b3);
   CHECK(y3.shape() == Shape{4, 2, 5});
-  check_values(y3, naive_matmul(a3, b3));
-  check_grad(gradcheck([](auto& a, auto& b) { return matmul(a, b); }, {a3, b3}));
+  check_values(y3, naive_matmul(a3, b3), kEps, kEps);
+  CHECK_GRADCHECK_INPUTS(2, gradcheck([](auto& a, auto& b) { return matmul(a, b); }, {a3, b3}));
 
   const Tensor a4 = randn({2, 3, 2, 4}, gen, f64), b4 = randn({2, 3, 4, 3}, gen, f64);
   const Tensor y4 = matmul(a4, b4);
   CHECK(y4.shape() == Shape{2, 3, 2, 3});
-  check_values(y4, naive_matmul(a4, b4));
-  check_grad(gradcheck([](auto& a, auto& b) { return matmul(a, b); }, {a4, b4}));
+  check_values(y4, naive_matmul(a4, b4), kEps, kEps);
+  CHECK_GRADCHECK_INPUTS(2, gradcheck([](auto& a, auto& b) { return matmul(a, b); }, {a4, b4}));
 }
 
 TEST_CASE("batch dimensions broadcast, and each gradient keeps its input's shape") {
@@ -139,8 +107,8 @@ TEST_CASE("batch dimensions broadcast, and each gradient keeps its input's shape
     const Tensor a = randn(c.a, gen, f64), b = randn(c.b, gen, f64);
     const Tensor y = matmul(a, b);
     CHECK(y.shape() == c.out);
-    check_values(y, naive_matmul(a, b));
-    check_grad(gradcheck([](auto& x, auto& w) { return matmul(x, w); }, {a, b}));
+    check_values(y, naive_matmul(a, b), kEps, kEps);
+    CHECK_GRADCHECK_INPUTS(2, gradcheck([](auto& x, auto& w) { return matmul(x, w); }, {a, b}));
 
     Tensor la = a.detach().requires_grad_(), lb = b.detach().requires_grad_();
     sum(matmul(la, lb)).backward();
@@ -155,13 +123,13 @@ TEST_CASE("vector operands: 1-D x 2-D, 2-D x 1-D, 1-D x 1-D, and vectors against
 
   const Tensor vm = matmul(v, m);  // (4,) @ (4, 3) -> (3,)
   CHECK(vm.shape() == Shape{3});
-  check_values(vm, naive_matmul(reshape(v, {1, 4}), m));
-  check_grad(gradcheck([](auto& x, auto& w) { return matmul(x, w); }, {v, m}));
+  check_values(vm, naive_matmul(reshape(v, {1, 4}), m), kEps, kEps);
+  CHECK_GRADCHECK_INPUTS(2, gradcheck([](auto& x, auto& w) { return matmul(x, w); }, {v, m}));
 
   const Tensor mv = matmul(mt, v);  // (3, 4) @ (4,) -> (3,)
   CHECK(mv.shape() == Shape{3});
-  check_values(mv, naive_matmul(mt, reshape(v, {4, 1})));
-  check_grad(gradcheck([](auto& w, auto& x) { return matmul(w, x); }, {mt, v}));
+  check_values(mv, naive_matmul(mt, reshape(v, {4, 1})), kEps, kEps);
+  CHECK_GRADCHECK_INPUTS(2, gradcheck([](auto& w, auto& x) { return matmul(w, x); }, {mt, v}));
 
   const Tensor u = randn({4}, gen, f64);
   const Tensor dot = matmul(v, u);  // (4,) @ (4,) -> ()
@@ -169,19 +137,19 @@ TEST_CASE("vector operands: 1-D x 2-D, 2-D x 1-D, 1-D x 1-D, and vectors against
   double want = 0.0;
   for (int i = 0; i < 4; ++i) want += v.to_vector<double>()[i] * u.to_vector<double>()[i];
   CHECK(dot.item() == doctest::Approx(want).epsilon(1e-12));
-  check_grad(gradcheck([](auto& x, auto& y) { return matmul(x, y); }, {v, u}));
+  CHECK_GRADCHECK_INPUTS(2, gradcheck([](auto& x, auto& y) { return matmul(x, y); }, {v, u}));
 
   const Tensor batch = randn({2, 4, 3}, gen, f64);  // (4,) @ (2, 4, 3) -> (2, 3)
   const Tensor vb = matmul(v, batch);
   CHECK(vb.shape() == Shape{2, 3});
-  check_values(vb, naive_matmul(reshape(v, {1, 4}), batch));
-  check_grad(gradcheck([](auto& x, auto& w) { return matmul(x, w); }, {v, batch}));
+  check_values(vb, naive_matmul(reshape(v, {1, 4}), batch), kEps, kEps);
+  CHECK_GRADCHECK_INPUTS(2, gradcheck([](auto& x, auto& w) { return matmul(x, w); }, {v, batch}));
 
   const Tensor batch_t = randn({2, 3, 4}, gen, f64);  // (2, 3, 4) @ (4,) -> (2, 3)
   const Tensor bv = matmul(batch_t, v);
   CHECK(bv.shape() == Shape{2, 3});
-  check_values(bv, naive_matmul(batch_t, reshape(v, {4, 1})));
-  check_grad(gradcheck([](auto& w, auto& x) { return matmul(w, x); }, {batch_t, v}));
+  check_values(bv, naive_matmul(batch_t, reshape(v, {4, 1})), kEps, kEps);
+  CHECK_GRADCHECK_INPUTS(2, gradcheck([](auto& w, auto& x) { return matmul(w, x); }, {batch_t, v}));
 }
 
 TEST_CASE("(B, n, k) @ (k, m) folds the batch into one product") {
@@ -193,8 +161,8 @@ TEST_CASE("(B, n, k) @ (k, m) folds the batch into one product") {
     Shape want = sa;
     want[want.rank() - 1] = 5;
     CHECK(y.shape() == want);
-    check_values(y, naive_matmul(a, b));
-    check_grad(gradcheck([](auto& x, auto& w) { return matmul(x, w); }, {a, b}));
+    check_values(y, naive_matmul(a, b), kEps, kEps);
+    CHECK_GRADCHECK_INPUTS(2, gradcheck([](auto& x, auto& w) { return matmul(x, w); }, {a, b}));
   }
 }
 
@@ -220,22 +188,22 @@ TEST_CASE("the transposing primitive: all four flag combinations") {
       const Tensor b = randn(tb ? Shape{n, k} : Shape{k, n}, gen, f64);
       const Tensor y = matmul(a, b, ta, tb);
       CHECK(y.shape() == Shape{m, n});
-      check_values(y, naive_matmul(a, b, ta, tb));
+      check_values(y, naive_matmul(a, b, ta, tb), kEps, kEps);
       // The flags agree with an explicit transpose.
-      check_values(y, matmul(ta ? transpose(a) : a, tb ? transpose(b) : b).to_vector<double>());
-      check_grad(gradcheck([ta, tb](auto& x, auto& w) { return matmul(x, w, ta, tb); }, {a, b}));
+      check_values(y, matmul(ta ? transpose(a) : a, tb ? transpose(b) : b).to_vector<double>(), kEps, kEps);
+      CHECK_GRADCHECK_INPUTS(2, gradcheck([ta, tb](auto& x, auto& w) { return matmul(x, w, ta, tb); }, {a, b}));
 
       // Batched, with a broadcast batch: (2, 1, ...) against (3, ...).
       const Tensor ba = randn(ta ? Shape{2, 1, k, m} : Shape{2, 1, m, k}, gen, f64);
       const Tensor bb = randn(tb ? Shape{3, n, k} : Shape{3, k, n}, gen, f64);
       const Tensor by = matmul(ba, bb, ta, tb);
       CHECK(by.shape() == Shape{2, 3, m, n});
-      check_values(by, naive_matmul(ba, bb, ta, tb));
-      check_grad(gradcheck([ta, tb](auto& x, auto& w) { return matmul(x, w, ta, tb); }, {ba, bb}));
+      check_values(by, naive_matmul(ba, bb, ta, tb), kEps, kEps);
+      CHECK_GRADCHECK_INPUTS(2, gradcheck([ta, tb](auto& x, auto& w) { return matmul(x, w, ta, tb); }, {ba, bb}));
 
       // float32 through the same flags.
       const Tensor fa = to_dtype(a, f32), fb = to_dtype(b, f32);
-      check_values(matmul(fa, fb, ta, tb), naive_matmul(fa, fb, ta, tb), 1e-5);
+      check_values(matmul(fa, fb, ta, tb), naive_matmul(fa, fb, ta, tb), 1e-5, 1e-5);
     }
   }
 }
@@ -246,12 +214,12 @@ TEST_CASE("only the operand that requires grad gets a gradient") {
   const Tensor w = randn({3, 2}, gen, f64);
   Tensor lb = b.detach().requires_grad_();
   sum(matmul(a, lb) * w).backward();
-  check_values(lb.grad(), naive_matmul(a, w, true, false));  // aᵀ·w
+  check_values(lb.grad(), naive_matmul(a, w, true, false), kEps, kEps);  // aᵀ·w
   CHECK_FALSE(a.grad().defined());
 
   Tensor la = a.detach().requires_grad_();
   sum(matmul(la, b) * w).backward();
-  check_values(la.grad(), naive_matmul(w, b, false, true));  // w·bᵀ
+  check_values(la.grad(), naive_matmul(w, b, false, true), kEps, kEps);  // w·bᵀ
 }
 
 TEST_CASE("float32 gradients agree with float64 ones") {
@@ -280,40 +248,29 @@ TEST_CASE("second order: the VJPs are themselves differentiable") {
       const Tensor y = matmul(x, w, ta, true);
       return grad(sum(y * y), x, {.create_graph = true});
     };
-    check_grad(gradcheck(first, {a, transpose(b)}));
+    CHECK_GRADCHECK_INPUTS(2, gradcheck(first, {a, transpose(b)}));
   }
 }
 
 TEST_CASE("errors: inner dimensions, batch dimensions, rank and dtype") {
-  int line = 0;
-  std::string msg = thrown<ShapeError>([&] { line = __LINE__; matmul(zeros({32, 784}), zeros({256, 128})); });
-  check_message(msg, {"matmul: inner dimensions differ", "(32, 784)", "(256, 128)"}, line);
-
-  msg = thrown<ShapeError>([&] { line = __LINE__; matmul(zeros({32, 784}), zeros({32, 10}), false, true); });
-  check_message(msg, {"matmul: inner dimensions differ", "(32, 784)", "(32, 10)"}, line);
-
-  msg = thrown<ShapeError>([&] { line = __LINE__; matmul(zeros({3}), zeros({4})); });
-  check_message(msg, {"matmul: inner dimensions differ", "(3,)", "(4,)"}, line);
-
-  msg = thrown<ShapeError>([&] { line = __LINE__; matmul(zeros({2, 3, 4}), zeros({5})); });
-  check_message(msg, {"matmul: inner dimensions differ", "(2, 3, 4)", "(5,)"}, line);
+  const std::string inner = "matmul: inner dimensions differ";
+  const Tensor x = zeros({32, 784});
+  CHECK_OP_ERROR(ShapeError, matmul(x, zeros({256, 128})), inner, "(32, 784)", "(256, 128)");
+  CHECK_OP_ERROR(ShapeError, matmul(x, zeros({32, 10}), false, true), inner, "(32, 784)", "(32, 10)");
+  CHECK_OP_ERROR(ShapeError, matmul(zeros({3}), zeros({4})), inner, "(3,)", "(4,)");
+  CHECK_OP_ERROR(ShapeError, matmul(zeros({2, 3, 4}), zeros({5})), inner, "(2, 3, 4)", "(5,)");
 
   // Batches that do not broadcast: the message names the operands' shapes,
   // not only their batch parts.
-  msg = thrown<ShapeError>([&] { line = __LINE__; matmul(zeros({2, 3, 4}), zeros({3, 4, 5})); });
-  check_message(msg, {"matmul", "(2, 3, 4)", "(3, 4, 5)"}, line);
+  CHECK_OP_ERROR(ShapeError, matmul(zeros({2, 3, 4}), zeros({3, 4, 5})), "matmul", "(2, 3, 4)", "(3, 4, 5)");
 
-  msg = thrown<ShapeError>([&] { line = __LINE__; matmul(scalar(1.0), zeros({3})); });
-  check_message(msg, {"matmul", "rank", "()", "(3,)"}, line);
-  msg = thrown<ShapeError>([&] { line = __LINE__; matmul(zeros({3, 2}), scalar(1.0)); });
-  check_message(msg, {"matmul", "rank", "(3, 2)", "()"}, line);
-  msg = thrown<ShapeError>([&] { line = __LINE__; matmul(zeros({3}), zeros({3, 2}), false, false); });
-  check_message(msg, {"matmul", "rank >= 2", "(3,)", "(3, 2)"}, line);
+  CHECK_OP_ERROR(ShapeError, matmul(scalar(1.0), zeros({3})), "matmul", "rank", "()", "(3,)");
+  CHECK_OP_ERROR(ShapeError, matmul(zeros({3, 2}), scalar(1.0)), "matmul", "rank", "(3, 2)", "()");
+  CHECK_OP_ERROR(ShapeError, matmul(zeros({3}), zeros({3, 2}), false, false), "matmul", "rank >= 2", "(3,)", "(3, 2)");
 
-  msg = thrown<DtypeError>([&] { line = __LINE__; matmul(zeros({2, 3}), zeros({3, 2}, f64)); });
-  check_message(msg, {"matmul", "float32", "float64", "(2, 3)", "(3, 2)"}, line);
-  msg = thrown<DtypeError>([&] { line = __LINE__; matmul(zeros({2, 3}, i64), zeros({3, 2}, i64)); });
-  check_message(msg, {"matmul", "int64", "(2, 3)"}, line);
+  const Tensor a = zeros({2, 3});
+  CHECK_OP_ERROR(DtypeError, matmul(a, zeros({3, 2}, f64)), "matmul", "float32", "float64", "(2, 3)", "(3, 2)");
+  CHECK_OP_ERROR(DtypeError, matmul(zeros({2, 3}, i64), zeros({3, 2}, i64)), "matmul", "int64", "(2, 3)");
 
   // All of them are std::invalid_argument, as the style guide promises.
   CHECK_THROWS_AS(matmul(zeros({2, 3}), zeros({2, 3})), std::invalid_argument);

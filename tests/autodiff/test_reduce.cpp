@@ -6,68 +6,26 @@
 
 #include <cmath>
 #include <functional>
-#include <initializer_list>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include <tapegrad/tapegrad.hpp>
 
+#include "../support.hpp"
+
 using namespace tg;
+using namespace tg::test;
 
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// The values of `t` against `expected`, with a tolerance that fits its dtype.
-// `f32_eps` widens the float32 tolerance where the inputs are large.
-void check_values(const Tensor& t, const std::vector<double>& expected, double f32_eps = 1e-6) {
-  const std::vector<double> got = t.to_vector<double>();
-  REQUIRE(got.size() == expected.size());
-  const double eps = t.dtype() == f32 ? f32_eps : 1e-13;
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    INFO("element ", i, " of ", t.str());
-    if (std::isinf(expected[i])) CHECK(got[i] == expected[i]);
-    else CHECK(got[i] == doctest::Approx(expected[i]).epsilon(eps));
-  }
-}
 
 // The shape, then the values.
 void check_result(const Tensor& t, const Shape& shape, const std::vector<double>& expected) {
   CHECK(t.shape() == shape);
   if (t.shape() == shape) check_values(t, expected);
 }
-
-// `call` must throw an E whose message names every one of `parts` and the
-// caller's line in this file.
-template <class E, class F>
-void check_op_error(F call, int line, std::initializer_list<std::string> parts) {
-  INFO("error expected by the check at line ", line);
-  std::string message;
-  try {
-    call();
-    FAIL_CHECK("no exception thrown");
-    return;
-  } catch (const E& e) {
-    message = e.what();
-  } catch (const std::exception& e) {
-    FAIL_CHECK("wrong exception type: ", e.what());
-    return;
-  }
-  INFO("message: ", message);
-  for (const std::string& part : parts) CHECK(message.find(part) != std::string::npos);
-  CHECK(message.find("[at ") != std::string::npos);
-  CHECK(message.find("test_reduce.cpp:" + std::to_string(line) + "]") != std::string::npos);
-}
-
-#define CHECK_OP_ERROR(E, expr, ...) check_op_error<E>([&] { (void)(expr); }, __LINE__, {__VA_ARGS__})
-
-#define CHECK_GRADCHECK(...)                     \
-  do {                                           \
-    const GradcheckReport report_ = __VA_ARGS__; \
-    INFO(report_.str());                         \
-    CHECK(report_.ok());                         \
-  } while (false)
 
 const std::vector<Dtype> kDtypes = {f32, f64};
 

@@ -121,7 +121,7 @@ TEST_CASE("1,000 training steps leave the tape where it started") {
     loss.backward();
     REQUIRE(tape_stats().live_records == start);
     NoGrad no_grad;
-    float* pw = w.data<float>();
+    float* pw = w.mutable_data<float>();
     const float* gw = w.grad().data<float>();
     for (std::int64_t i = 0; i < w.numel(); ++i) pw[i] -= 0.05f * gw[i];
     w.zero_grad();
@@ -224,4 +224,45 @@ TEST_CASE("an exception inside a VJP leaves the graph usable") {
   CHECK_THROWS_AS(y.backward(tensor({1.0}, f32)), ShapeError);
   y.backward(tensor({1.0}, f64));
   CHECK(x.grad().item() == doctest::Approx(2.0));
+}
+
+TEST_CASE("a saved tensor modified in place refuses to be differentiated through") {
+  Tensor w = tensor({1.0, 2.0}, f64).requires_grad_();
+  Tensor x = tensor({3.0, 4.0}, f64);
+  Tensor y = sum(w * x);  // mul saves x: w's gradient reads it
+  y.backward({.retain_graph = true});
+  x.mutable_data<double>()[0] = 10.0;  // an in-place write between two backward passes
+  std::string message;
+  try {
+    y.backward();
+  } catch (const GraphError& e) {
+    message = e.what();
+  }
+  CHECK(message.find("'mul'") != std::string::npos);
+  CHECK(message.find("modified in place") != std::string::npos);
+  CHECK(message.find("(2,)") != std::string::npos);
+  // Reading is not writing.
+  Tensor z = sum(exp(x) * w);
+  (void)x.data<double>();
+  (void)z.item();
+  z.backward();
+  CHECK(w.grad().defined());
+}
+
+TEST_CASE("writes to what a VJP does not read are harmless") {
+  Tensor w = tensor({1.0, 2.0}, f64).requires_grad_();
+  Tensor x = tensor({3.0, 4.0}, f64);
+  Tensor y = sum(w * x);  // only w requires grad: mul keeps x, not w
+  w.mutable_data<double>()[0] = 10.0;
+  y.backward();
+  CHECK(w.grad().to_vector<double>() == std::vector<double>{3.0, 4.0});
+}
+
+TEST_CASE("an op that saved nothing it reads is indifferent to later writes") {
+  Tensor a = tensor({1.0}, f64).requires_grad_();
+  Tensor b = tensor({2.0}, f64).requires_grad_();
+  Tensor y = sum(a + b);  // add's VJP reads no input
+  b.mutable_data<double>()[0] = 5.0;
+  y.backward();
+  CHECK(a.grad().item() == 1.0);
 }

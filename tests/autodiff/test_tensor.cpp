@@ -28,7 +28,7 @@ TEST_CASE("shapes past the maximum rank are refused") {
 TEST_CASE("copies of a handle share value and gradient") {
   Tensor a = tensor({1.0, 2.0});
   Tensor b = a;
-  b.data<float>()[0] = 5.0f;
+  b.mutable_data<float>()[0] = 5.0f;
   CHECK(a.to_vector<float>()[0] == 5.0f);
   a.requires_grad_();
   CHECK(b.requires_grad());

@@ -74,11 +74,14 @@ class Tensor {
   /// The values in row-major order, converted to T (float, double or int64_t).
   template <class T>
   std::vector<T> to_vector() const;
-  /// Raw element access; T must match the dtype exactly.
-  template <class T>
-  T* data();
+  /// Read access to the elements; T must match the dtype exactly.
   template <class T>
   const T* data() const;
+  /// Write access to the elements (optimizer updates, loading data). Marks
+  /// the storage as modified: a record that saved this tensor for its
+  /// backward pass then refuses to run instead of computing a wrong gradient.
+  template <class T>
+  T* mutable_data();
   /// Number of tensors sharing this one's storage (reshape and detach share).
   long storage_use_count() const;
 
@@ -98,9 +101,9 @@ std::ostream& operator<<(std::ostream& out, const Tensor& tensor);
 extern template std::vector<float> Tensor::to_vector<float>() const;
 extern template std::vector<double> Tensor::to_vector<double>() const;
 extern template std::vector<std::int64_t> Tensor::to_vector<std::int64_t>() const;
-extern template float* Tensor::data<float>();
-extern template double* Tensor::data<double>();
-extern template std::int64_t* Tensor::data<std::int64_t>();
+extern template float* Tensor::mutable_data<float>();
+extern template double* Tensor::mutable_data<double>();
+extern template std::int64_t* Tensor::mutable_data<std::int64_t>();
 extern template const float* Tensor::data<float>() const;
 extern template const double* Tensor::data<double>() const;
 extern template const std::int64_t* Tensor::data<std::int64_t>() const;
