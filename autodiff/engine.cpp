@@ -104,7 +104,7 @@ void run_backward(const BackwardRequest& request) {
     Node* node = stack.back();
     stack.pop_back();
     if (node->released) {
-      throw GraphError("backward: the records of " + describe(node[0]) +
+      throw GraphError("backward: the records of " + describe(*node) +
                        " were already released by an earlier backward(); pass "
                        "{.retain_graph = true} to the first backward to run a second one");
     }
