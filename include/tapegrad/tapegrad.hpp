@@ -7,6 +7,7 @@
 #include "autodiff/functional.hpp"
 #include "autodiff/grad_mode.hpp"
 #include "autodiff/gradcheck.hpp"
+#include "autodiff/nn_ops.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/shape.hpp"
 #include "autodiff/tensor.hpp"

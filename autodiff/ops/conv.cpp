@@ -1,0 +1,274 @@
+// Convolution: the primitives unfold (im2col) and fold (col2im), each the
+// other's VJP so gradients of gradients work, and conv1d/conv2d composed from
+// them: unfold, one gemm per image against the weight seen as (O, C·kh·kw),
+// reshape, bias. No convolution gradient is written by hand.
+#include <algorithm>
+
+#include "common.hpp"
+#include "tapegrad/autodiff/nn_ops.hpp"
+
+namespace tg {
+
+using namespace ops;
+
+namespace {
+
+// The windows of an unfold or fold: input (n, c, h, w), kernel (kh, kw),
+// output grid (oh, ow). A 1-D op is the 2-D one with h = kh = 1.
+struct Geometry {
+  std::int64_t n, c, h, w;
+  std::int64_t kh, kw, sh, sw, ph, pw, dh, dw;
+  std::int64_t oh, ow;
+  std::int64_t rows() const { return c * kh * kw; }
+  std::int64_t cols() const { return oh * ow; }
+};
+
+std::string pair_str(std::int64_t a, std::int64_t b, int dims) {
+  return dims == 1 ? std::to_string(b) : "(" + std::to_string(a) + ", " + std::to_string(b) + ")";
+}
+
+// Checks the kernel and options of a `dims`-D op over an input of spatial
+// extents (h, w) and fills in the output grid. `input` is the shape the user
+// passed, for the messages.
+Geometry geometry(const char* op, int dims, std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w,
+                  Extent2 kernel, const Conv2dOptions& o, const Shape& input, const Site& site) {
+  const std::string name(op);
+  auto positive = [&](Extent2 e, const char* what) {
+    if (e.h <= 0 || e.w <= 0) {
+      throw InvalidArgument(name + ": " + what + " must be positive, got " + pair_str(e.h, e.w, dims) +
+                                " (input " + input.str() + ")",
+                            site);
+    }
+  };
+  positive(kernel, "kernel size");
+  positive(o.stride, "stride");
+  positive(o.dilation, "dilation");
+  if (o.padding.h < 0 || o.padding.w < 0) {
+    throw InvalidArgument(name + ": padding must be >= 0, got " + pair_str(o.padding.h, o.padding.w, dims) +
+                              " (input " + input.str() + ")",
+                          site);
+  }
+  Geometry g{n, c, h, w, kernel.h, kernel.w, o.stride.h, o.stride.w, o.padding.h, o.padding.w,
+             o.dilation.h, o.dilation.w, 0, 0};
+  const std::int64_t span_h = g.dh * (g.kh - 1) + 1, span_w = g.dw * (g.kw - 1) + 1;
+  const std::int64_t padded_h = h + 2 * g.ph, padded_w = w + 2 * g.pw;
+  if (span_h > padded_h || span_w > padded_w) {
+    throw ShapeError(name + ": kernel " + pair_str(g.kh, g.kw, dims) + " with dilation " +
+                         pair_str(g.dh, g.dw, dims) + " spans " + pair_str(span_h, span_w, dims) +
+                         ", larger than the padded input " + pair_str(padded_h, padded_w, dims) + " (input " +
+                         input.str() + ", padding " + pair_str(g.ph, g.pw, dims) + ")",
+                     site);
+  }
+  g.oh = (padded_h - span_h) / g.sh + 1;
+  g.ow = (padded_w - span_w) / g.sw + 1;
+  return g;
+}
+
+// The output columns ow whose input column ow·sw + offset lies in [0, w):
+// [lo, hi), so the inner loops need no bounds test.
+void valid_range(std::int64_t offset, std::int64_t stride, std::int64_t w, std::int64_t ow, std::int64_t& lo,
+                 std::int64_t& hi) {
+  lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  hi = w - offset <= 0 ? 0 : (w - offset + stride - 1) / stride;
+  lo = std::min(lo, ow);
+  hi = std::clamp(hi, lo, ow);
+}
+
+// Calls visit(input_row, output_row, lo, hi, in_step, in_start) for every
+// (image, channel, ki, kj, oh) with its input row inside the image, and
+// skip(output_row) for the rows that fall in the padding. The one loop nest
+// behind both directions, so they cannot disagree about the windows.
+template <class Visit, class Skip>
+void for_each_window_row(const Geometry& g, Visit&& visit, Skip&& skip) {
+  const std::int64_t L = g.cols();
+  for (std::int64_t plane = 0; plane < g.n * g.c; ++plane) {
+    const std::int64_t in_plane = plane * g.h * g.w;
+    const std::int64_t out_plane = plane * g.kh * g.kw * L;
+    for (std::int64_t ki = 0; ki < g.kh; ++ki) {
+      for (std::int64_t kj = 0; kj < g.kw; ++kj) {
+        const std::int64_t row = out_plane + (ki * g.kw + kj) * L;
+        const std::int64_t offset = kj * g.dw - g.pw;
+        std::int64_t lo = 0, hi = 0;
+        valid_range(offset, g.sw, g.w, g.ow, lo, hi);
+        for (std::int64_t oh = 0; oh < g.oh; ++oh) {
+          const std::int64_t ih = oh * g.sh - g.ph + ki * g.dh;
+          if (ih < 0 || ih >= g.h) {
+            skip(row + oh * g.ow);
+          } else {
+            visit(in_plane + ih * g.w + offset, row + oh * g.ow, lo, hi);
+          }
+        }
+      }
+    }
+  }
+}
+
+// cols[n, (c, ki, kj), (oh, ow)] = x[n, c, oh·sh − ph + ki·dh, ow·sw − pw + kj·dw], 0 in the padding.
+template <class T>
+void unfold_kernel(const T* x, T* cols, const Geometry& g) {
+  const std::int64_t ow = g.ow, sw = g.sw;
+  for_each_window_row(
+      g,
+      [&](std::int64_t in, std::int64_t out, std::int64_t lo, std::int64_t hi) {
+        T* o = cols + out;
+        const T* xi = x + in;
+        std::fill(o, o + lo, T(0));
+        if (sw == 1) {
+          std::copy(xi + lo, xi + hi, o + lo);
+        } else {
+          for (std::int64_t j = lo; j < hi; ++j) o[j] = xi[j * sw];
+        }
+        std::fill(o + hi, o + ow, T(0));
+      },
+      [&](std::int64_t out) { std::fill(cols + out, cols + out + ow, T(0)); });
+}
+
+// The adjoint: x[n, c, ih, iw] += cols[...] over every window that reads it.
+template <class T>
+void fold_kernel(const T* cols, T* x, const Geometry& g) {
+  const std::int64_t sw = g.sw;
+  for_each_window_row(
+      g,
+      [&](std::int64_t in, std::int64_t out, std::int64_t lo, std::int64_t hi) {
+        const T* c = cols + out;
+        T* xi = x + in;
+        if (sw == 1) {
+          for (std::int64_t j = lo; j < hi; ++j) xi[j] += c[j];
+        } else {
+          for (std::int64_t j = lo; j < hi; ++j) xi[j * sw] += c[j];
+        }
+      },
+      [](std::int64_t) {});
+}
+
+Tensor fold_of(const Tensor& cols, const Geometry& g, const Site& site);
+
+// (N, C, H, W) -> (N, C·kh·kw, Ho·Wo); its VJP is fold.
+Tensor unfold_of(const Tensor& x, const Geometry& g, const Site& site) {
+  Tensor cols = detail::empty({g.n, g.rows(), g.cols()}, x.dtype());
+  kernels::dispatch_float(x.dtype(), "unfold", site, [&](auto tag) {
+    using T = decltype(tag);
+    unfold_kernel(x.impl()->data<T>(), cols.impl()->data<T>(), g);
+  });
+  if (should_record(x)) {
+    record("unfold", site, cols, [g, site](const Tensor& grad, VjpContext& ctx) { ctx.set(0, fold_of(grad, g, site)); }, x);
+  }
+  return cols;
+}
+
+// (N, C·kh·kw, Ho·Wo) -> (N, C, H, W), overlaps summed; its VJP is unfold.
+Tensor fold_of(const Tensor& cols, const Geometry& g, const Site& site) {
+  Tensor x = zeros({g.n, g.c, g.h, g.w}, cols.dtype());
+  kernels::dispatch_float(cols.dtype(), "fold", site, [&](auto tag) {
+    using T = decltype(tag);
+    fold_kernel(cols.impl()->data<T>(), x.impl()->data<T>(), g);
+  });
+  if (should_record(cols)) {
+    record("fold", site, x, [g, site](const Tensor& grad, VjpContext& ctx) { ctx.set(0, unfold_of(grad, g, site)); }, cols);
+  }
+  return x;
+}
+
+// The checks shared by conv1d and conv2d: ranks, dtypes, channels, bias,
+// then the geometry. x is (N, C, *spatial), weight (O, C, *kernel).
+Geometry check_conv(const char* op, int dims, const Tensor& x, const Tensor& weight, const Tensor& bias,
+                    const Conv2dOptions& o, const Site& site) {
+  const std::string name(op);
+  const char* layout = dims == 1 ? "(N, C, L)" : "(N, C, H, W)";
+  const char* weight_layout = dims == 1 ? "(O, C, k)" : "(O, C, kh, kw)";
+  check_float(x, op, site);
+  check_float(weight, op, site);
+  if (x.rank() != dims + 2) {
+    throw ShapeError(name + ": input must have rank " + std::to_string(dims + 2) + " " + layout + ", got " +
+                         x.shape().str(),
+                     site);
+  }
+  if (weight.rank() != dims + 2) {
+    throw ShapeError(name + ": weight must have rank " + std::to_string(dims + 2) + " " + weight_layout +
+                         ", got " + weight.shape().str() + " (input " + x.shape().str() + ")",
+                     site);
+  }
+  check_pair(x, weight, op, site);
+  if (x.size(1) != weight.size(1)) {
+    throw ShapeError(name + ": input has " + std::to_string(x.size(1)) + " channels, weight expects " +
+                         std::to_string(weight.size(1)) + ": " + x.shape().str() + " x " + weight.shape().str(),
+                     site);
+  }
+  if (bias.defined()) {
+    check_pair(weight, bias, op, site);
+    if (bias.shape() != Shape{weight.size(0)}) {
+      throw ShapeError(name + ": bias must have shape (" + std::to_string(weight.size(0)) +
+                           ",), one per output channel of weight " + weight.shape().str() + ", got " +
+                           bias.shape().str(),
+                       site);
+    }
+  }
+  const std::int64_t h = dims == 1 ? 1 : x.size(2), w = x.size(-1);
+  const Extent2 kernel{dims == 1 ? 1 : weight.size(2), weight.size(-1)};
+  return geometry(op, dims, x.size(0), x.size(1), h, w, kernel, o, x.shape(), site);
+}
+
+// y = W·unfold(x) + b on the checked geometry; x (N, C, H, W), weight
+// (O, C, kh, kw), result (N, O, Ho, Wo).
+Tensor conv_unchecked(const Tensor& x, const Tensor& weight, const Tensor& bias, const Geometry& g, const Site& site) {
+  const std::int64_t out_channels = weight.size(0);
+  const Tensor cols = unfold_of(x, g, site);                                     // (N, C·kh·kw, L)
+  const Tensor w2 = reshape(weight, {out_channels, g.rows()}, site);             // (O, C·kh·kw)
+  Tensor y = reshape(matmul(w2, cols, site), {g.n, out_channels, g.oh, g.ow}, site);  // (N, O, Ho, Wo)
+  if (bias.defined()) y = add(y, reshape(bias, {1, out_channels, 1, 1}, site), site);
+  return y;
+}
+
+Conv2dOptions as_2d(const Conv1dOptions& o) {
+  return {.stride = {1, o.stride}, .padding = {0, o.padding}, .dilation = {1, o.dilation}};
+}
+
+}  // namespace
+
+Tensor unfold(const Tensor& x, Extent2 kernel, const Conv2dOptions& options, Site site) {
+  check_float(x, "unfold", site);
+  if (x.rank() != 4) {
+    throw ShapeError("unfold: input must have rank 4 (N, C, H, W), got " + x.shape().str(), site);
+  }
+  const Geometry g = geometry("unfold", 2, x.size(0), x.size(1), x.size(2), x.size(3), kernel, options, x.shape(), site);
+  return unfold_of(x, g, site);
+}
+
+Tensor fold(const Tensor& cols, Extent2 output_size, Extent2 kernel, const Conv2dOptions& options, Site site) {
+  check_float(cols, "fold", site);
+  if (cols.rank() != 3) {
+    throw ShapeError("fold: input must have rank 3 (N, C·kh·kw, L), got " + cols.shape().str(), site);
+  }
+  if (output_size.h < 0 || output_size.w < 0) {
+    throw InvalidArgument("fold: output size must be >= 0, got " + pair_str(output_size.h, output_size.w, 2) +
+                              " (input " + cols.shape().str() + ")",
+                          site);
+  }
+  const std::int64_t window = std::max<std::int64_t>(kernel.h, 1) * std::max<std::int64_t>(kernel.w, 1);
+  const std::int64_t channels = cols.size(1) / window;
+  const Geometry g = geometry("fold", 2, cols.size(0), channels, output_size.h, output_size.w, kernel, options,
+                              cols.shape(), site);
+  if (cols.size(1) % window != 0 || cols.size(2) != g.cols()) {
+    throw ShapeError("fold: input " + cols.shape().str() + " does not fit kernel " + pair_str(g.kh, g.kw, 2) +
+                         " over output size " + pair_str(g.h, g.w, 2) + ": expected (N, C·" +
+                         std::to_string(window) + ", " + std::to_string(g.cols()) + ") for a " +
+                         pair_str(g.oh, g.ow, 2) + " grid of windows",
+                     site);
+  }
+  return fold_of(cols, g, site);
+}
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& options, Site site) {
+  const Geometry g = check_conv("conv2d", 2, x, weight, bias, options, site);
+  return conv_unchecked(x, weight, bias, g, site);
+}
+
+Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv1dOptions& options, Site site) {
+  const Geometry g = check_conv("conv1d", 1, x, weight, bias, as_2d(options), site);
+  // (N, C, L) as (N, C, 1, L) through the 2-D path, then back to (N, O, Lo).
+  const Tensor x4 = reshape(x, {g.n, g.c, 1, g.w}, site);
+  const Tensor w4 = reshape(weight, {weight.size(0), g.c, 1, g.kw}, site);
+  return reshape(conv_unchecked(x4, w4, bias, g, site), {g.n, weight.size(0), g.ow}, site);
+}
+
+}  // namespace tg
