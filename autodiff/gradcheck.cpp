@@ -65,6 +65,11 @@ GradcheckReport gradcheck_vector(const MultiTensorFn& f, const std::vector<Tenso
     }
   }
 
+  return gradcheck_leaves(f, xs, checked, options, names);
+}
+
+GradcheckReport gradcheck_leaves(const MultiTensorFn& f, std::vector<Tensor> xs, const std::vector<std::size_t>& checked,
+                                 const GradcheckOptions& options, const std::vector<std::string>& names) {
   const Tensor y = f(xs);
   if (!y.defined() || !is_floating(y.dtype())) {
     throw InvalidArgument("gradcheck: f must return a float tensor");

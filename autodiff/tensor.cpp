@@ -9,6 +9,7 @@
 #include "kernels/copy.hpp"
 #include "node.hpp"
 #include "tapegrad/autodiff/creation.hpp"
+#include "tapegrad/autodiff/ops.hpp"
 
 namespace tg {
 
@@ -173,6 +174,38 @@ T* Tensor::mutable_data() {
   const T* p = data<T>();
   impl_->storage->bump_version();
   return const_cast<T*>(p);
+}
+
+Tensor& Tensor::copy_(const Tensor& source) {
+  TensorImpl& impl = checked("copy_");
+  if (!source.defined()) throw std::invalid_argument("copy_: the source tensor is undefined");
+  if (source.shape() != impl.shape) {
+    throw ShapeError("copy_: source " + source.shape().str() + " does not match the destination " +
+                     impl.shape.str());
+  }
+  const Tensor converted = source.dtype() == impl.dtype ? source : to_dtype(source.detach(), impl.dtype);
+  if (converted.impl()->storage.get() == impl.storage.get()) return *this;
+  std::memcpy(impl.raw(), converted.impl()->raw(),
+              static_cast<std::size_t>(impl.numel()) * dtype_size(impl.dtype));
+  impl.storage->bump_version();
+  return *this;
+}
+
+void Tensor::set_data(const Tensor& values) {
+  TensorImpl& impl = checked("set_data");
+  if (!values.defined()) throw std::invalid_argument("set_data: the new values are undefined");
+  if (impl.grad_fn) {
+    throw GraphError("set_data: the tensor " + impl.shape.str() + " is the result of '" + impl.grad_fn->name +
+                     "', not a leaf; only a leaf (a parameter, data) can take new values");
+  }
+  if (impl.requires_grad && !is_floating(values.dtype())) {
+    throw DtypeError(std::string("set_data: the tensor requires grad, so its values must be float32 or float64, got ") +
+                     dtype_name(values.dtype()));
+  }
+  if (values.shape() != impl.shape || values.dtype() != impl.dtype) impl.grad = Tensor();
+  impl.storage = values.impl()->storage;
+  impl.shape = values.shape();
+  impl.dtype = values.dtype();
 }
 
 long Tensor::storage_use_count() const { return checked("storage_use_count").storage->use_count(); }

@@ -116,6 +116,12 @@ void check_op_error(F&& call, CallSite site, std::initializer_list<std::string> 
 #define CHECK_OP_ERROR(E, expr, ...) \
   ::tg::test::check_op_error<E>([&] { (void)(expr); }, TG_TEST_HERE, {__VA_ARGS__})
 
+/// CHECK_ERROR(E, expr, "part", ...): evaluating `expr` throws an E whose
+/// message contains every part. For errors with no caller's site to quote
+/// (a layer's forward pass runs behind Module::operator()).
+#define CHECK_ERROR(E, expr, ...) \
+  ::tg::test::check_contains(::tg::test::thrown<E>([&] { (void)(expr); }), {__VA_ARGS__})
+
 // --- Gradchecks -------------------------------------------------------------
 
 /// CHECK_GRADCHECK(gradcheck(...)): the report is ok(); on failure the whole

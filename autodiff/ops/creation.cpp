@@ -10,6 +10,13 @@ namespace tg {
 
 using namespace ops;
 
+Generator& default_generator() {
+  thread_local Generator generator(0);
+  return generator;
+}
+
+void manual_seed(std::uint64_t seed) { default_generator().seed(seed); }
+
 double Generator::uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
 
 double Generator::normal() {

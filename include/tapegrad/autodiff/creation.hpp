@@ -33,6 +33,13 @@ class Generator {
   bool has_spare_normal_ = false;
 };
 
+/// The calling thread's generator, used where none is passed (e.g. to
+/// initialise a layer's weights). Each thread has its own, seeded with 0 when
+/// the thread first uses it, so a thread's results never depend on another's.
+Generator& default_generator();
+/// Reseeds the calling thread's default generator.
+void manual_seed(std::uint64_t seed);
+
 Tensor zeros(const Shape& shape, Dtype dtype = f32, Site site = Site::current());
 Tensor ones(const Shape& shape, Dtype dtype = f32, Site site = Site::current());
 Tensor full(const Shape& shape, double value, Dtype dtype = f32, Site site = Site::current());

@@ -52,6 +52,11 @@ using MultiTensorFn = std::function<Tensor(const std::vector<Tensor>&)>;
 namespace detail {
 GradcheckReport gradcheck_vector(const MultiTensorFn& f, const std::vector<Tensor>& inputs,
                                  const GradcheckOptions& options, std::vector<std::string> names);
+/// The check itself on float64 leaves `xs` that f reads (perturbed in place,
+/// restored after); `checked` lists the positions of xs to check, `names`
+/// labels each position of xs (or is empty).
+GradcheckReport gradcheck_leaves(const MultiTensorFn& f, std::vector<Tensor> xs, const std::vector<std::size_t>& checked,
+                                 const GradcheckOptions& options, const std::vector<std::string>& names);
 }
 
 /// Checks the gradient of `f` with respect to each input. `f` takes the

@@ -82,6 +82,15 @@ class Tensor {
   /// backward pass then refuses to run instead of computing a wrong gradient.
   template <class T>
   T* mutable_data();
+  /// Overwrites the values with `source`'s (same shape; the dtype is
+  /// converted). Not recorded, like mutable_data: for loading weights,
+  /// running statistics and optimizer updates. The storage is marked modified.
+  Tensor& copy_(const Tensor& source);
+  /// Makes this leaf hold `values` (sharing its storage), keeping its
+  /// identity: every handle to it, e.g. a module's parameter seen by an
+  /// optimizer, sees the new shape, dtype and values. The gradient is dropped
+  /// when the shape or dtype changes. Throws for a non-leaf.
+  void set_data(const Tensor& values);
   /// Number of tensors sharing this one's storage (reshape and detach share).
   long storage_use_count() const;
 

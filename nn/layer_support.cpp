@@ -1,0 +1,24 @@
+#include "layer_support.hpp"
+
+#include "tapegrad/autodiff/errors.hpp"
+#include "tapegrad/autodiff/grad_mode.hpp"
+#include "tapegrad/nn/init.hpp"
+
+namespace tg::nn::detail {
+
+Tensor initialized(const Shape& shape, std::string_view init, Dtype dtype, Generator* generator) {
+  const init::Initializer fill = init::by_name(init);
+  Tensor t = zeros(shape, dtype);
+  NoGrad no_grad;
+  fill(t, generator ? *generator : default_generator());
+  return t;
+}
+
+void check_rank(const Tensor& x, int rank, bool at_least, const std::string& layer, const std::string& expected) {
+  if (!x.defined()) throw InvalidArgument(layer + ": the input is undefined");
+  if (at_least ? x.rank() < rank : x.rank() != rank) {
+    throw ShapeError(layer + ": expected " + expected + ", got " + x.shape().str());
+  }
+}
+
+}  // namespace tg::nn::detail
