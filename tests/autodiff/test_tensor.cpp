@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <sstream>
+#include <thread>
 #include <tapegrad/tapegrad.hpp>
 
 using namespace tg;
@@ -73,4 +74,48 @@ TEST_CASE("zero-size tensors are valid") {
   CHECK(e.numel() == 0);
   CHECK(sum(e).item() == 0.0);
   CHECK((e + 1.0).shape() == Shape{0, 3});
+}
+
+TEST_CASE("copy_ overwrites values in place, converting the dtype, and marks the storage modified") {
+  Tensor t = zeros({2, 2});
+  const Tensor alias_of_t = t;
+  t.copy_(tensor({1, 2, 3, 4}, {2, 2}, f64));
+  CHECK(alias_of_t.to_vector<float>() == std::vector<float>{1, 2, 3, 4});
+  CHECK(t.dtype() == f32);
+  // A VJP that saved t now refuses to run instead of using the new values.
+  Tensor w = ones({2, 2}).requires_grad_();
+  const Tensor y = sum(w * t);
+  t.copy_(zeros({2, 2}));
+  CHECK_THROWS_AS(y.backward(), GraphError);
+  CHECK_THROWS_WITH_AS(t.copy_(zeros({3})), doctest::Contains("copy_: source (3,) does not match the destination (2, 2)"), ShapeError);
+  CHECK_THROWS_AS(t.copy_(Tensor()), std::invalid_argument);
+  t.copy_(t);  // onto itself: nothing to do
+}
+
+TEST_CASE("set_data gives a leaf new values, shape and dtype; every handle sees them") {
+  Tensor p = ones({3}).requires_grad_();
+  const Tensor handle = p;
+  sum(p * 2.0).backward();
+  REQUIRE(p.grad().defined());
+  p.set_data(tensor({1, 2, 3, 4}, f64));
+  CHECK(handle.shape() == Shape{4});
+  CHECK(handle.dtype() == f64);
+  CHECK(handle.requires_grad());
+  CHECK_FALSE(handle.grad().defined());  // the old gradient no longer fits
+  sum(handle * handle).backward();
+  CHECK(handle.grad().to_vector<double>() == std::vector<double>{2, 4, 6, 8});
+  const Tensor not_leaf = p * 2.0;
+  CHECK_THROWS_WITH_AS(Tensor(not_leaf).set_data(ones({4}, f64)), doctest::Contains("set_data: the tensor (4,) is the result of 'mul', not a leaf"), GraphError);
+  CHECK_THROWS_WITH_AS(p.set_data(zeros({2}, i64)), doctest::Contains("set_data: the tensor requires grad, so its values must be float32 or float64, got int64"), DtypeError);
+}
+
+TEST_CASE("the default generator is per thread, seeded with 0, and reseeded by manual_seed") {
+  manual_seed(123);
+  const std::vector<float> a = randn({4}, default_generator()).to_vector<float>();
+  manual_seed(123);
+  CHECK(randn({4}, default_generator()).to_vector<float>() == a);
+  std::vector<float> in_thread;
+  std::thread([&] { in_thread = randn({4}, default_generator()).to_vector<float>(); }).join();
+  Generator fresh(0);
+  CHECK(in_thread == randn({4}, fresh).to_vector<float>());
 }
