@@ -95,7 +95,7 @@ MaxPool2d::MaxPool2d(Extent2 k, const MaxPool2dOptions& o) : Module("MaxPool2d")
 Tensor MaxPool2d::forward(const Tensor& x) { return max_pool2d(x, kernel, options); }
 
 std::string MaxPool2d::describe() const {
-  return "kernel " + pair_str(kernel) + ", stride " + pair_str(options.stride.value_or(kernel));
+  return "kernel " + pair_str(kernel) + ", stride " + pair_str(options.stride.or_kernel(kernel));
 }
 
 AvgPool2d::AvgPool2d(Extent2 k, const AvgPool2dOptions& o) : Module("AvgPool2d"), kernel(k), options(o) {
@@ -105,7 +105,7 @@ AvgPool2d::AvgPool2d(Extent2 k, const AvgPool2dOptions& o) : Module("AvgPool2d")
 Tensor AvgPool2d::forward(const Tensor& x) { return avg_pool2d(x, kernel, options); }
 
 std::string AvgPool2d::describe() const {
-  return "kernel " + pair_str(kernel) + ", stride " + pair_str(options.stride.value_or(kernel));
+  return "kernel " + pair_str(kernel) + ", stride " + pair_str(options.stride.or_kernel(kernel));
 }
 
 }  // namespace tg::nn

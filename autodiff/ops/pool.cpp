@@ -41,12 +41,18 @@ Taps taps(std::int64_t start, std::int64_t k, std::int64_t dilation, std::int64_
 }
 
 std::string pair_str(std::int64_t a, std::int64_t b) {
-  return "(" + std::to_string(a) + ", " + std::to_string(b) + ")";
+  // Appended piece by piece: GCC 12 warns (-Wrestrict, falsely) on "(" + std::to_string(...).
+  std::string s = "(";
+  s += std::to_string(a);
+  s += ", ";
+  s += std::to_string(b);
+  s += ")";
+  return s;
 }
 
 // Checks the arguments of a pooling op before any work and works out its
 // output grid.
-PoolGeometry pool_geometry(const Tensor& x, Extent2 kernel, const std::optional<Extent2>& stride_in,
+PoolGeometry pool_geometry(const Tensor& x, Extent2 kernel, const PoolStride& stride_in,
                            Extent2 padding, Extent2 dilation, const char* op, const Site& site) {
   const std::string name(op);
   check_float(x, op, site);
@@ -54,7 +60,7 @@ PoolGeometry pool_geometry(const Tensor& x, Extent2 kernel, const std::optional<
   if (s.rank() != 4) {
     throw ShapeError(name + ": expected a 4-D input (N, C, H, W), got shape " + s.str(), site);
   }
-  const Extent2 stride = stride_in.value_or(kernel);
+  const Extent2 stride = stride_in.or_kernel(kernel);
   auto positive = [&](Extent2 e, const char* what) {
     if (e.h <= 0 || e.w <= 0) {
       throw InvalidArgument(name + ": " + what + " must be positive, got " + pair_str(e.h, e.w) + " (input " +

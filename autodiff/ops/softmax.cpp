@@ -30,6 +30,16 @@ int check_softmax_args(const Tensor& x, int axis, double temperature, const char
                               " (x of shape " + x.shape().str() + ")",
                           site);
   }
+  // 1/T is what the kernels multiply by: it must be finite in x's dtype, or
+  // every output would be NaN.
+  const double inverse = 1.0 / temperature;
+  const double largest = x.dtype() == f32 ? static_cast<double>(std::numeric_limits<float>::max())
+                                          : std::numeric_limits<double>::max();
+  if (!(inverse <= largest)) {
+    throw InvalidArgument(std::string(op) + ": temperature " + number_str(temperature) + " is too small: 1/T overflows " +
+                              dtype_name(x.dtype()) + " (x of shape " + x.shape().str() + ")",
+                          site);
+  }
   return normalize_axis(axis, x.rank(), x.shape(), op, site);
 }
 

@@ -328,3 +328,11 @@ TEST_CASE("pooling errors name the op, the arguments and the shapes") {
   CHECK_OP_ERROR(InvalidArgument, max_pool2d(Tensor(), 2), "max_pool2d: got an undefined tensor");
   CHECK_OP_ERROR(InvalidArgument, avg_pool2d(Tensor(), 2), "avg_pool2d: got an undefined tensor");
 }
+
+TEST_CASE("a non-square pooling stride reads as {h, w}") {
+  const Tensor x = reshape(arange(0, 36, 1, f64), {1, 1, 6, 6});
+  const Tensor y = max_pool2d(x, 2, {.stride = {2, 3}});
+  CHECK(y.shape() == Shape{1, 1, 3, 2});
+  check_values(y, {7, 10, 19, 22, 31, 34});
+  CHECK(avg_pool2d(x, {2, 3}, {.stride = {1, 3}}).shape() == Shape{1, 1, 5, 2});
+}

@@ -275,3 +275,9 @@ TEST_CASE("softmax and log_softmax errors name the op, the argument and the shap
   CHECK_OP_ERROR(InvalidArgument, softmax(Tensor()), "softmax: got an undefined tensor");
   CHECK_OP_ERROR(InvalidArgument, log_softmax(Tensor()), "log_softmax: got an undefined tensor");
 }
+
+TEST_CASE("a temperature whose reciprocal overflows the dtype is refused, not turned into NaN") {
+  CHECK_OP_ERROR(InvalidArgument, softmax(ones({2, 3}), -1, 1e-39), "softmax: temperature 1e-39 is too small: 1/T overflows float32", "(2, 3)");
+  CHECK_OP_ERROR(InvalidArgument, log_softmax(ones({2}, f64), -1, 1e-310), "log_softmax: temperature", "overflows float64");
+  check_values(softmax(tensor({0, 1}, f64), -1, 1e-300), {0, 1});  // tiny but representable: a hard max
+}

@@ -81,17 +81,29 @@ Tensor softmax(const Tensor& x, int axis = -1, double temperature = 1.0,
 Tensor log_softmax(const Tensor& x, int axis = -1, double temperature = 1.0,
                    Site site = Site::current());
 
+/// A pooling stride that may be left unset, meaning "the kernel size":
+/// `.stride = 2` and `.stride = {2, 3}` set it.
+struct PoolStride {
+  std::optional<Extent2> value;
+  constexpr PoolStride() = default;
+  constexpr PoolStride(std::int64_t both) : value(Extent2(both)) {}  // NOLINT: implicit, like Extent2
+  constexpr PoolStride(std::int64_t height, std::int64_t width) : value(Extent2(height, width)) {}
+  constexpr PoolStride(Extent2 extent) : value(extent) {}  // NOLINT
+  /// The stride, or `kernel` when unset.
+  constexpr Extent2 or_kernel(Extent2 kernel) const { return value.value_or(kernel); }
+};
+
 /// Options of max_pool2d (PyTorch's defaults): `max_pool2d(x, 3, {.stride = 2, .padding = 1})`.
 struct MaxPool2dOptions {
-  std::optional<Extent2> stride;  ///< the kernel when unset
-  Extent2 padding{0, 0};          ///< −inf on both sides: at most half the kernel
+  PoolStride stride{};     ///< the kernel when unset
+  Extent2 padding{0, 0};   ///< −inf on both sides: at most half the kernel
   Extent2 dilation{1, 1};         ///< spacing between window taps
 };
 
 /// Options of avg_pool2d (PyTorch's defaults): `avg_pool2d(x, 2, {.stride = 1})`.
 struct AvgPool2dOptions {
-  std::optional<Extent2> stride;  ///< the kernel when unset
-  Extent2 padding{0, 0};          ///< zeros on both sides: at most half the kernel
+  PoolStride stride{};     ///< the kernel when unset
+  Extent2 padding{0, 0};   ///< zeros on both sides: at most half the kernel
   /// Divide by kernel.h·kernel.w (true), or by the number of input elements
   /// in the window (false): they differ only where a window reaches into the
   /// padding.
