@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build needs, when some are missing.
-# Usage: scripts/ensure-deps.sh [extra-package ...]
+# Usage: scripts/ensure-deps.sh [--demo] [extra-package ...]
+#   --demo  also the demo's data set, dataset-fashion-mnist (make demo; the
+#           tests never need it: they write their own small files)
 set -euo pipefail
+
+demo_packages=()
+if [[ "${1:-}" == "--demo" ]]; then
+  shift
+  demo_packages=(dataset-fashion-mnist)  # IDX files in /usr/share/datasets/fashion-mnist
+fi
 
 packages=(
   meson ninja-build g++ pkg-config
   libopenblas-dev   # gemm
+  zlib1g-dev        # gzip-compressed IDX files
   doctest-dev       # tests
   libbenchmark-dev  # bench/
+  "${demo_packages[@]}"
   "$@"
 )
 

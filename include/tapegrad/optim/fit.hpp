@@ -44,9 +44,9 @@ struct BatchInfo {
 /// the history (they are written and plotted with the others) and returns
 /// true to stop training.
 struct Callback {
-  std::function<void(int epoch)> on_epoch_begin;
-  std::function<void(const BatchInfo&)> on_batch_end;
-  std::function<bool(int epoch, History& history)> on_epoch_end;
+  std::function<void(int epoch)> on_epoch_begin{};
+  std::function<void(const BatchInfo&)> on_batch_end{};
+  std::function<bool(int epoch, History& history)> on_epoch_end{};
 };
 
 struct FitOptions {
@@ -67,13 +67,13 @@ struct FitOptions {
   std::string plateau_monitor = "val_loss";
   /// Clip the gradients' global L2 norm to this before each step (0: off).
   double clip_grad_norm = 0;
-  std::vector<Callback> callbacks;
+  std::vector<Callback> callbacks{};
   /// Draw the progress bar (a line per epoch off a terminal).
   bool verbose = true;
-  ProgressOptions progress;
+  ProgressOptions progress{};
   /// Written after every epoch when set, so a long run can be watched.
-  std::string history_csv;
-  std::string history_svg;
+  std::string history_csv{};
+  std::string history_svg{};
 };
 
 struct FitResult {

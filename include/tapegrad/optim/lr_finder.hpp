@@ -25,7 +25,7 @@ struct LrFinderOptions {
   /// Stop after this many steps in any case.
   std::int64_t max_steps = 1000;
   /// Write the curve with the suggestion marked, when set.
-  std::string plot_path;
+  std::string plot_path{};
   /// Put the model's weights and the optimizer's state and rates back
   /// afterwards, so training can start from where it was.
   bool restore = true;

@@ -9,22 +9,22 @@ namespace tg::optim {
 
 /// One line of a chart. Non-finite points are left out (the line breaks).
 struct Series {
-  std::string name;
-  std::vector<double> x, y;
+  std::string name{};
+  std::vector<double> x{}, y{};
   bool dashed = false;
 };
 
 /// One panel: axes with ticks, the series in distinct colours, a legend.
 struct Chart {
-  std::string title;
-  std::string x_label, y_label;
-  std::vector<Series> series;
+  std::string title{};
+  std::string x_label{}, y_label{};
+  std::vector<Series> series{};
   bool log_x = false;  ///< a log₁₀ axis (learning rates)
   bool log_y = false;
   /// Optional vertical marker, e.g. the suggested learning rate.
   double marker_x = 0;
   bool has_marker = false;
-  std::string marker_label;
+  std::string marker_label{};
 };
 
 /// The charts side by side in one SVG document (about 480 × 320 px each).

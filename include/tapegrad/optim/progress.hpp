@@ -20,7 +20,7 @@ struct ProgressOptions {
   std::ostream* out = nullptr;
   /// Redraw in place (true) or print one line at the end (false). Unset:
   /// true when standard output is a terminal and TERM is not "dumb".
-  std::optional<bool> interactive;
+  std::optional<bool> interactive{};
   int bar_width = 24;
 };
 
