@@ -17,6 +17,7 @@ packages=(
   zlib1g-dev        # gzip-compressed IDX files
   doctest-dev       # tests
   libbenchmark-dev  # bench/
+  libcli11-dev      # command-line options of the demo and examples
   "${demo_packages[@]}"
   "$@"
 )
