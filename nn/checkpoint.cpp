@@ -1,0 +1,311 @@
+// Checkpoints on disk: atomic writes (temporary file, fsync, rename), reads
+// through the checked decoder of nn/safetensors.cpp, and models and
+// optimizers to and from their named tensors.
+#include "tapegrad/nn/checkpoint.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <system_error>
+#include <unordered_map>
+
+#include "safetensors.hpp"
+#include "tapegrad/autodiff/errors.hpp"
+#include "tapegrad/autodiff/grad_mode.hpp"
+#include "tapegrad/optim/optimizer.hpp"
+
+namespace tg::nn {
+
+namespace {
+
+std::string system_message(int error) { return std::system_category().message(error); }
+
+// A file written beside its target and renamed over it on commit(); removed
+// when destroyed uncommitted (an exception on the way).
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path) : path_(std::move(path)) {
+    static std::atomic<unsigned> counter{0};
+    temp_ = path_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd_ < 0) {
+      const int error = errno;
+      fail(error, "cannot create the temporary file '" + temp_ + "'");
+    }
+  }
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  ~AtomicFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(temp_.c_str());
+  }
+
+  void write(const void* data, std::uint64_t size) {
+    const char* bytes = static_cast<const char*>(data);
+    while (size > 0) {
+      const ssize_t n = ::write(fd_, bytes, std::min<std::uint64_t>(size, 1u << 30));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const int error = n == 0 ? ENOSPC : errno;
+        fail(error, "writing '" + temp_ + "' failed");
+      }
+      bytes += n;
+      size -= static_cast<std::uint64_t>(n);
+    }
+  }
+
+  void commit() {
+    if (::fsync(fd_) != 0) {
+      const int error = errno;
+      fail(error, "flushing '" + temp_ + "' to disk failed");
+    }
+    const int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) {
+      const int error = errno;
+      fail(error, "closing '" + temp_ + "' failed");
+    }
+    if (::rename(temp_.c_str(), path_.c_str()) != 0) {
+      const int error = errno;
+      fail(error, "cannot rename '" + temp_ + "' to it");
+    }
+    committed_ = true;
+    // Make the rename itself durable; the data is safe either way, so a
+    // directory that cannot be opened or synced is not an error.
+    const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
+    const std::string directory = parent.empty() ? std::string(".") : parent.string();
+    if (const int dir = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
+      ::fsync(dir);
+      ::close(dir);
+    }
+  }
+
+ private:
+  // Throws naming the step that failed and the reason: pass errno as read
+  // right after the call (building the message may allocate and change it).
+  [[noreturn]] void fail(int error, const std::string& what) const {
+    throw CheckpointError("cannot write checkpoint '" + path_ + "': " + what + ": " + system_message(error));
+  }
+
+  std::string path_;
+  std::string temp_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+const void* bytes_of(const Tensor& t) {
+  switch (t.dtype()) {
+    case Dtype::f32: return t.data<float>();
+    case Dtype::f64: return t.data<double>();
+    case Dtype::i64: return t.data<std::int64_t>();
+  }
+  return nullptr;
+}
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& name : names) out += (out.empty() ? "" : ", ") + name;
+  return out;
+}
+
+const std::string kOptimizerPrefix = "optimizer.";
+
+}  // namespace
+
+Tensor TensorFile::get(const std::string& name) const {
+  for (const auto& [n, t] : tensors) {
+    if (n == name) return t;
+  }
+  return Tensor();
+}
+
+void save_tensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
+                  const std::map<std::string, std::string>& metadata) {
+  std::set<std::string_view> names;
+  for (const auto& [name, t] : tensors) {
+    if (!t.defined()) throw InvalidArgument("save_tensors: '" + name + "' is an undefined tensor");
+    if (name == "__metadata__") throw InvalidArgument("save_tensors: '__metadata__' is reserved for the metadata");
+    if (!names.insert(name).second) throw InvalidArgument("save_tensors: the name '" + name + "' is given twice");
+  }
+  // 8-byte dtypes first: the header is padded to 8 bytes, so each tensor is
+  // then aligned to its element size (as the reference writer does).
+  std::vector<const std::pair<std::string, Tensor>*> order;
+  for (const auto& entry : tensors) order.push_back(&entry);
+  std::stable_sort(order.begin(), order.end(),
+                   [](auto* a, auto* b) { return dtype_size(a->second.dtype()) > dtype_size(b->second.dtype()); });
+  std::vector<safetensors::Entry> entries;
+  std::uint64_t offset = 0;
+  for (const auto* entry : order) {
+    const Tensor& t = entry->second;
+    const std::uint64_t bytes = static_cast<std::uint64_t>(t.numel()) * dtype_size(t.dtype());
+    entries.push_back({.name = entry->first, .dtype = t.dtype(), .shape = t.shape(), .begin = offset, .end = offset + bytes});
+    offset += bytes;
+  }
+  const std::string header = safetensors::encode_header(entries, metadata);
+
+  AtomicFile file(path);
+  unsigned char length[8];
+  for (int i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>(header.size() >> (8 * i));
+  file.write(length, 8);
+  file.write(header.data(), header.size());
+  for (std::size_t i = 0; i < order.size(); ++i) file.write(bytes_of(order[i]->second), entries[i].end - entries[i].begin);
+  file.commit();
+}
+
+TensorFile load_tensors(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int error = errno;
+    throw CheckpointError("cannot open checkpoint '" + path + "': " + system_message(error));
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    const int error = errno;
+    throw CheckpointError("cannot read checkpoint '" + path + "': " + system_message(error));
+  }
+  if (!S_ISREG(info.st_mode)) throw CheckpointError("checkpoint '" + path + "' is not a regular file");
+  const auto read_at = [&](std::uint64_t offset, std::uint64_t size, void* destination) {
+    char* out = static_cast<char*>(destination);
+    while (size > 0) {
+      const ssize_t n = ::pread(fd, out, std::min<std::uint64_t>(size, 1u << 30), static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        const int error = errno;
+        throw CheckpointError("cannot read checkpoint '" + path + "': " + system_message(error));
+      }
+      if (n == 0) throw CheckpointError("checkpoint '" + path + "': the file became shorter while it was read");
+      out += n;
+      offset += static_cast<std::uint64_t>(n);
+      size -= static_cast<std::uint64_t>(n);
+    }
+  };
+  return safetensors::decode(static_cast<std::uint64_t>(info.st_size), read_at, path);
+}
+
+TensorFile decode_tensors(std::span<const std::uint8_t> bytes, const std::string& source) {
+  // decode() reads only ranges it has checked against the size.
+  const auto read_at = [&](std::uint64_t offset, std::uint64_t size, void* destination) {
+    std::memcpy(destination, bytes.data() + offset, size);
+  };
+  return safetensors::decode(bytes.size(), read_at, source);
+}
+
+void save(const Module& model, const std::string& path, const SaveOptions& options) {
+  std::map<std::string, std::string> metadata = options.metadata;
+  for (const char* reserved : {"model", "optimizer", "epoch"}) {
+    if (metadata.count(reserved)) {
+      throw InvalidArgument(std::string("save: the metadata key '") + reserved +
+                            "' is written by save() itself (use SaveOptions::optimizer and ::epoch)");
+    }
+  }
+  metadata["model"] = model.type_name();
+  if (options.epoch) metadata["epoch"] = std::to_string(*options.epoch);
+
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (auto& [name, t] : model.named_parameters()) tensors.emplace_back(name, t);
+  for (auto& [name, t] : model.named_buffers()) tensors.emplace_back(name, t);
+  if (options.optimizer) {
+    metadata["optimizer"] = options.optimizer->name();
+    for (auto& [name, t] : options.optimizer->state()) tensors.emplace_back(kOptimizerPrefix + name, t);
+  }
+  save_tensors(path, tensors, metadata);
+}
+
+LoadResult load(Module& model, const std::string& path, const LoadOptions& options) {
+  TensorFile file = load_tensors(path);
+  LoadResult result;
+  result.metadata = file.metadata;
+
+  std::vector<NamedTensor> targets = model.named_parameters();
+  for (NamedTensor& b : model.named_buffers()) targets.push_back(std::move(b));
+  std::unordered_map<std::string_view, const Tensor*> in_file;
+  for (const auto& [name, t] : file.tensors) in_file.emplace(name, &t);
+
+  std::vector<std::string> problems;
+  std::vector<std::pair<Tensor, const Tensor*>> copies;  // (model's tensor, file's)
+  std::set<std::string_view> matched;
+  for (const NamedTensor& target : targets) {
+    const auto found = in_file.find(target.name);
+    if (found == in_file.end()) {
+      result.missing.push_back(target.name);
+      continue;
+    }
+    matched.insert(target.name);
+    const Tensor& source = *found->second;
+    if (source.shape() != target.tensor.shape()) {
+      problems.push_back("shape mismatch: " + target.name + " is " + target.tensor.shape().str() + " in the model, " +
+                         source.shape().str() + " in the file");
+    } else if (source.dtype() != target.tensor.dtype()) {
+      const bool floats = is_floating(source.dtype()) && is_floating(target.tensor.dtype());
+      if (floats && options.convert_dtype) {
+        result.converted.push_back(target.name);
+      } else {
+        problems.push_back("dtype mismatch: " + target.name + " is " + dtype_name(target.tensor.dtype()) +
+                           " in the model, " + dtype_name(source.dtype()) + " in the file" +
+                           (floats ? " (LoadOptions::convert_dtype is off)" : ""));
+      }
+    }
+    copies.emplace_back(target.tensor, &source);
+  }
+  std::vector<std::pair<std::string, Tensor>> optimizer_state;
+  for (const auto& [name, t] : file.tensors) {
+    if (matched.count(name)) continue;
+    if (name.starts_with(kOptimizerPrefix)) optimizer_state.emplace_back(name.substr(kOptimizerPrefix.size()), t);
+    else result.unexpected.push_back(name);
+  }
+  if (options.strict) {
+    if (!result.unexpected.empty()) problems.insert(problems.begin(), "unexpected: " + join(result.unexpected));
+    if (!result.missing.empty()) problems.insert(problems.begin(), "missing: " + join(result.missing));
+  }
+  if (options.optimizer) {
+    const std::string& kind = options.optimizer->name();
+    const auto saved = file.metadata.find("optimizer");
+    if (saved != file.metadata.end() && saved->second != kind) {
+      problems.push_back("optimizer: the file holds the state of " + saved->second + ", not " + kind);
+    } else if (optimizer_state.empty()) {
+      problems.push_back("optimizer: the file holds no optimizer state (saved without SaveOptions::optimizer)");
+    }
+  }
+  if (const auto epoch = file.metadata.find("epoch"); epoch != file.metadata.end()) {
+    std::int64_t value = 0;
+    const std::string& text = epoch->second;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size() || text.empty()) {
+      problems.push_back("the metadata 'epoch' is '" + text + "', not an integer");
+    }
+    result.epoch = value;
+  }
+  if (!problems.empty()) {
+    std::string message = "checkpoint '" + path + "' does not fit " + model.type_name() + ": ";
+    for (std::size_t i = 0; i < problems.size(); ++i) message += (i ? "; " : "") + problems[i];
+    throw CheckpointError(message);
+  }
+
+  // Everything fits the model; the optimizer checks its own state before it
+  // changes anything, so a failure here still leaves both untouched.
+  if (options.optimizer) {
+    try {
+      options.optimizer->load_state(optimizer_state);
+    } catch (const InvalidArgument& error) {
+      throw CheckpointError("checkpoint '" + path + "' does not fit " + options.optimizer->name() + ": " + error.what());
+    }
+    result.optimizer_loaded = true;
+  }
+  NoGrad no_grad;
+  for (auto& [target, source] : copies) target.copy_(*source);
+  return result;
+}
+
+}  // namespace tg::nn
