@@ -22,8 +22,11 @@ build: deps configure
 test: build
 	@scripts/run-tests.sh $(BUILD)
 
+# Trains the funnel MLP on Fashion-MNIST (installs Debian's
+# dataset-fashion-mnist when missing); DEMO_ARGS=--help lists the options.
 demo: build
-	./$(BUILD)/examples/xor_demo
+	@scripts/ensure-deps.sh --demo
+	./$(BUILD)/examples/fashion_mnist $(DEMO_ARGS)
 
 # Benchmarks against libtorch and OpenBLAS (~1.5 min); e.g. BENCH_ARGS=--quick.
 bench: deps configure

@@ -15,6 +15,7 @@
 
 #include "kernels/copy.hpp"
 #include "node.hpp"
+#include "tapegrad/autodiff/anomaly.hpp"
 #include "tapegrad/autodiff/creation.hpp"
 #include "tapegrad/autodiff/ops.hpp"
 
@@ -76,6 +77,7 @@ void check_grad(const Node& node, std::size_t input, const Tensor& g, const Shap
 void run_backward(const BackwardRequest& request) {
   const bool create_graph = request.create_graph;
   const bool retain = request.retain_graph || create_graph;
+  const bool anomaly = anomaly_flag();  // see Note [Anomaly detection]
   const std::uint64_t mark = next_visit_mark();
 
   // Discover the reachable records and count each one's consumers.
@@ -151,11 +153,14 @@ void run_backward(const BackwardRequest& request) {
       VjpContext ctx(node, create_graph);
       try {
         node->vjp(g, ctx);
+      } catch (const AnomalyError& e) {
+        rethrow_vjp_anomaly(*node, g, e);  // an op the VJP recorded (create_graph) found it
       } catch (const GraphError&) {
         throw;
       } catch (const std::exception& e) {
         throw GraphError("backward: the VJP of " + describe(*node) + " failed: " + e.what());
       }
+      if (anomaly) [[unlikely]] check_backward_anomaly(*node, g, ctx);
       for (std::size_t i = 0; i < node->edges.size(); ++i) {
         Tensor& gi = ctx.grad(i);
         const Edge& edge = node->edges[i];

@@ -10,6 +10,21 @@ TapeCounters& tape_counters() {
 
 namespace {
 
+// Read by attach() on every record: the initial-exec model makes the test one
+// load off the thread pointer, with no call (see Note [Anomaly detection]).
+[[gnu::tls_model("initial-exec")]] thread_local bool anomaly_enabled = false;
+
+}  // namespace
+
+bool& anomaly_flag() { return anomaly_enabled; }
+
+namespace {
+
+std::vector<Tensor>*& saved_collector() {
+  static thread_local std::vector<Tensor>* out = nullptr;
+  return out;
+}
+
 // See Note [Iterative release] in node.hpp.
 struct ReleaseQueue {
   std::vector<std::shared_ptr<Node>> nodes;
@@ -78,6 +93,16 @@ bool VjpContext::needs(std::size_t i) const { return self_->edges[i].active(); }
 
 void VjpContext::set(std::size_t i, Tensor grad) { grads_[i] = std::move(grad); }
 
+Saved::Saved(const Saved& other) : tensor_(other.tensor_), version_(other.version_) {
+  if (std::vector<Tensor>* out = saved_collector(); out && tensor_.defined()) out->push_back(tensor_);
+}
+
+SavedCollector::SavedCollector(std::vector<Tensor>& out) : previous_(saved_collector()) {
+  saved_collector() = &out;
+}
+
+SavedCollector::~SavedCollector() { saved_collector() = previous_; }
+
 const Tensor& Saved::get() const {
   if (tensor_.defined() && tensor_.impl()->storage->version() != version_) {
     throw std::runtime_error("a tensor it saved, of shape " + tensor_.shape().str() +
@@ -123,6 +148,8 @@ void attach(Tensor& out, std::shared_ptr<Node> node) {
   TensorImpl* impl = out.impl();
   impl->grad_fn = std::move(node);
   impl->requires_grad = true;
+  // Last, on values already in registers: off, this costs three instructions.
+  if (anomaly_enabled) [[unlikely]] check_forward_anomaly(*impl->grad_fn, *impl);
 }
 
 }  // namespace detail

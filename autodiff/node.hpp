@@ -18,6 +18,20 @@
 // tensor remembers the version it was saved at and refuses to be read after
 // a change, and the engine names the op whose VJP tried.
 //
+// Note [Counting saved tensors]
+// What a record saved lives inside its VJP closure, which nothing can look
+// into. To count it (tape_report in graph.cpp), a record copies its closure
+// while a SavedCollector is active: every detail::Saved in the copy reports
+// its tensor as it is copied. Closures are only ever moved while recording,
+// so the one thread_local test is in Saved's copy constructor, off the hot
+// path. A tensor a closure keeps as a plain Tensor is not seen.
+//
+// Note [Anomaly detection]
+// With tg::DetectAnomaly on, attach() checks every recorded output for NaN
+// and Inf, and the engine checks every VJP's gradients (anomaly.cpp). Off,
+// the cost is one thread_local bool test per record (three instructions), one
+// per backward(), and a test of a local bool per record run by backward().
+//
 // Note [Iterative release]
 // Destroying a chain of 100,000 records by plain destructors would recurse
 // 100,000 deep. Every place that drops a Node (a TensorImpl's grad_fn, a
@@ -28,6 +42,7 @@
 #include <array>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -76,6 +91,11 @@ class Saved {
   Saved() = default;
   Saved(const Tensor& t)  // NOLINT: implicit, so captures read [x = Saved(x)] or saved(y)
       : tensor_(t), version_(t.defined() ? t.impl()->storage->version() : 0) {}
+  Saved(Saved&&) noexcept = default;
+  Saved& operator=(Saved&&) noexcept = default;
+  /// Reports the tensor to an active SavedCollector (see Note [Counting saved tensors]).
+  Saved(const Saved& other);
+  Saved& operator=(const Saved&) = default;
   /// The tensor; throws when it was modified in place since it was saved.
   const Tensor& get() const;
   bool defined() const { return tensor_.defined(); }
@@ -105,6 +125,19 @@ class VjpContext {
   std::vector<Tensor> grads_;
 };
 
+/// While it lives, copies of Saved on this thread append their tensor to
+/// `out` (see Note [Counting saved tensors]).
+class SavedCollector {
+ public:
+  explicit SavedCollector(std::vector<Tensor>& out);
+  ~SavedCollector();
+  SavedCollector(const SavedCollector&) = delete;
+  SavedCollector& operator=(const SavedCollector&) = delete;
+
+ private:
+  std::vector<Tensor>* previous_;
+};
+
 class Node {
  public:
   Node(const char* name, const Site& site, const Shape& out_shape, Dtype out_dtype);
@@ -116,6 +149,8 @@ class Node {
   virtual void vjp(const Tensor& grad, VjpContext& ctx) = 0;
   /// Drops the saved tensors and the edges: the record can no longer run.
   void release();
+  /// Appends the tensors the VJP saved (see Note [Counting saved tensors]).
+  virtual void collect_saved(std::vector<Tensor>& out) const = 0;
 
   const char* name;
   Site site;
@@ -139,6 +174,13 @@ class LambdaNode final : public Node {
   LambdaNode(const char* name, const Site& site, const Shape& out_shape, Dtype out_dtype, F&& fn)
       : Node(name, site, out_shape, out_dtype), fn_(std::move(fn)) {}
   void vjp(const Tensor& grad, VjpContext& ctx) override { (*fn_)(grad, ctx); }
+  void collect_saved(std::vector<Tensor>& out) const override {
+    if constexpr (std::is_copy_constructible_v<F>) {
+      if (!fn_) return;
+      SavedCollector collector(out);
+      [[maybe_unused]] const F copy(*fn_);  // each Saved in it reports itself
+    }
+  }
 
  protected:
   void release_saved() override { fn_.reset(); }
@@ -146,6 +188,17 @@ class LambdaNode final : public Node {
  private:
   std::optional<F> fn_;
 };
+
+/// The calling thread's anomaly-detection switch (see Note [Anomaly detection]).
+bool& anomaly_flag();
+/// Throws AnomalyError when the recorded output `out` of `node` holds NaN or Inf.
+void check_forward_anomaly(const Node& node, const TensorImpl& out);
+/// Throws AnomalyError when `grad`, the gradient of `node`'s output, or a
+/// gradient its VJP returned in `ctx`, holds NaN or Inf.
+void check_backward_anomaly(const Node& node, const Tensor& grad, VjpContext& ctx);
+/// Rethrows `found`, raised by an op that `node`'s VJP recorded, as an error
+/// of that VJP (or of `grad`, when it was already non-finite).
+[[noreturn]] void rethrow_vjp_anomaly(const Node& node, const Tensor& grad, const std::exception& found);
 
 /// Per-thread counts behind tape_stats().
 struct TapeCounters {

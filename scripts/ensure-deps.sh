@@ -15,6 +15,7 @@ packages=(
   meson ninja-build g++ pkg-config
   libopenblas-dev   # gemm
   zlib1g-dev        # gzip-compressed IDX files
+  nlohmann-json3-dev  # checkpoint headers (safetensors JSON)
   doctest-dev       # tests
   libbenchmark-dev  # bench/
   libcli11-dev      # command-line options of the demo and examples

@@ -2,19 +2,23 @@
 // The one header a user includes.
 #pragma once
 
+#include "autodiff/anomaly.hpp"
 #include "autodiff/creation.hpp"
 #include "autodiff/errors.hpp"
 #include "autodiff/functional.hpp"
 #include "autodiff/grad_mode.hpp"
 #include "autodiff/gradcheck.hpp"
+#include "autodiff/graph.hpp"
 #include "autodiff/nn_ops.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/shape.hpp"
 #include "autodiff/tensor.hpp"
 #include "autodiff/threads.hpp"
 #include "nn/activation.hpp"
+#include "nn/checkpoint.hpp"
 #include "nn/containers.hpp"
 #include "nn/conv.hpp"
+#include "nn/diagnostics.hpp"
 #include "nn/embedding.hpp"
 #include "nn/gradcheck.hpp"
 #include "nn/init.hpp"
