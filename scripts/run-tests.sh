@@ -15,8 +15,8 @@ meson_rc=$?
 python3 - "$build/meson-logs/$logbase.json" "$meson_rc" <<'PY'
 import json, re, sys
 log, meson_rc = sys.argv[1], int(sys.argv[2])
-passed = failed = 0
-pattern = re.compile(r"\[doctest\] test cases:\s*(\d+)\s*\|\s*(\d+) passed\s*\|\s*(\d+) failed")
+passed = failed = skipped = 0
+pattern = re.compile(r"\[doctest\] test cases:\s*(\d+)\s*\|\s*(\d+) passed\s*\|\s*(\d+) failed\s*\|\s*(\d+) skipped")
 rows = []
 try:
     lines = open(log).readlines()
@@ -28,21 +28,26 @@ for line in lines:
     m = None
     for m in pattern.finditer(entry.get("stdout", "") or ""):
         pass
+    sk = 0
     if m:
-        p, fl = int(m.group(2)), int(m.group(3))
+        p, fl, sk = int(m.group(2)), int(m.group(3)), int(m.group(4))
         if entry["result"] != "OK" and fl == 0:
             fl = 1  # the suite failed after its counts (exit code, sanitizer)
     elif entry["name"].startswith("example_"):
         p, fl = (1, 0) if entry["result"] == "OK" else (0, 1)  # an example is one test
     else:
         p, fl = 0, 1  # crashed or timed out before doctest could count
-    rows.append((entry["name"], p, fl, entry["result"], entry.get("duration", 0.0)))
+    rows.append((entry["name"], p, fl, sk, entry["result"], entry.get("duration", 0.0)))
     passed += p
     failed += fl
-for name, p, fl, result, secs in rows:
-    print(f"  {name:<22} {p:4d} passed {fl:3d} failed  {secs:6.2f} s  {result}")
+    skipped += sk
+for name, p, fl, sk, result, secs in rows:
+    note = f"  ({sk} skipped)" if sk else ""
+    print(f"  {name:<22} {p:4d} passed {fl:3d} failed  {secs:6.2f} s  {result}{note}")
 if not rows and meson_rc != 0:
     failed = 1
+if skipped:
+    print(f"({skipped} skipped: see the suites above)")
 print(f"tests: {passed} passed, {failed} failed")
 sys.exit(1 if failed or meson_rc else 0)
 PY
