@@ -20,7 +20,8 @@ void check_indices(const Tensor& index, const Shape& x_shape, int axis, const ch
   }
   const std::int64_t n = x_shape[axis];
   const std::int64_t* p = index.impl()->data<std::int64_t>();
-  for (std::int64_t i = 0; i < index.numel(); ++i) {
+  const std::int64_t count = index.numel();
+  for (std::int64_t i = 0; i < count; ++i) {
     if (p[i] < 0 || p[i] >= n) {
       throw AxisError(std::string(op) + ": index " + std::to_string(p[i]) + " (at position " + std::to_string(i) +
                           ") is out of range for axis " + std::to_string(axis) + " of extent " + std::to_string(n) +
