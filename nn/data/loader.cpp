@@ -31,14 +31,15 @@ DataLoader::DataLoader(Dataset dataset, const LoaderOptions& options)
     throw InvalidArgument("DataLoader: rank " + std::to_string(options_.rank) + " of world_size " +
                           std::to_string(options_.world_size) + " is not a process (need 0 <= rank < world_size)");
   }
-  if (options_.world_size != 1) {
-    throw InvalidArgument("DataLoader: sharding across processes (world_size " +
-                          std::to_string(options_.world_size) + ") is not implemented yet; use world_size 1");
-  }
+}
+
+std::int64_t DataLoader::examples_per_epoch() const {
+  const std::int64_t n = dataset_.size(), w = options_.world_size;
+  return (n + w - 1) / w;
 }
 
 std::int64_t DataLoader::size() const {
-  const std::int64_t n = dataset_.size(), b = options_.batch_size;
+  const std::int64_t n = examples_per_epoch(), b = options_.batch_size;
   return options_.drop_last ? n / b : (n + b - 1) / b;
 }
 
@@ -48,18 +49,31 @@ void DataLoader::set_epoch(std::int64_t epoch) {
 }
 
 std::vector<std::int64_t> DataLoader::order(std::int64_t epoch) const {
-  if (!options_.shuffle) {
-    std::vector<std::int64_t> in_order(static_cast<std::size_t>(dataset_.size()));
-    std::iota(in_order.begin(), in_order.end(), std::int64_t{0});
-    return in_order;
+  std::vector<std::int64_t> all(static_cast<std::size_t>(dataset_.size()));
+  if (options_.shuffle) {
+    Generator gen(epoch_seed(options_.seed, epoch));
+    all = randperm(dataset_.size(), gen).to_vector<std::int64_t>();
+  } else {
+    std::iota(all.begin(), all.end(), std::int64_t{0});
   }
-  Generator gen(epoch_seed(options_.seed, epoch));
-  return randperm(dataset_.size(), gen).to_vector<std::int64_t>();
+  if (options_.world_size == 1) return all;
+  // Every rank takes every world_size-th entry from its rank on, the order
+  // wrapping around so that all shards have examples_per_epoch() entries
+  // (PyTorch's DistributedSampler): the ranks step in lockstep.
+  const auto world = static_cast<std::size_t>(options_.world_size);
+  std::vector<std::int64_t> shard;
+  for (std::size_t k = 0; k < static_cast<std::size_t>(examples_per_epoch()); ++k) {
+    shard.push_back(all[(k * world + static_cast<std::size_t>(options_.rank)) % all.size()]);
+  }
+  return shard;
 }
 
 DataLoader::Iterator DataLoader::begin() {
   std::shared_ptr<const std::vector<std::int64_t>> shuffled;
-  if (options_.shuffle) shuffled = std::make_shared<const std::vector<std::int64_t>>(order(epoch_));
+  // Without shuffling or sharding the order is 0..N−1: batches are plain slices.
+  if (options_.shuffle || options_.world_size > 1) {
+    shuffled = std::make_shared<const std::vector<std::int64_t>>(order(epoch_));
+  }
   ++epoch_;
   return Iterator(this, std::move(shuffled), 0);
 }
@@ -72,7 +86,7 @@ Batch DataLoader::batch_at(const std::vector<std::int64_t>* order, std::int64_t 
                     std::to_string(size()) + " batches)");
   }
   const std::int64_t start = b * options_.batch_size;
-  const std::int64_t stop = std::min(start + options_.batch_size, dataset_.size());
+  const std::int64_t stop = std::min(start + options_.batch_size, examples_per_epoch());
   if (order == nullptr) return dataset_.batch(start, stop);
   return dataset_.select(std::vector<std::int64_t>(order->begin() + start, order->begin() + stop));
 }

@@ -191,8 +191,8 @@ TEST_CASE("DataLoader errors: batch size, process rank") {
   const data::Dataset ds = numbered(4);
   CHECK_ERROR(InvalidArgument, data::DataLoader(ds, {.batch_size = 0}), "DataLoader: batch_size must be at least 1, got 0");
   CHECK_ERROR(InvalidArgument, data::DataLoader(ds, {.rank = 1}), "rank 1 of world_size 1 is not a process");
-  CHECK_ERROR(InvalidArgument, data::DataLoader(ds, {.rank = 0, .world_size = 2}),
-              "sharding across processes (world_size 2) is not implemented yet");
+  CHECK_ERROR(InvalidArgument, data::DataLoader(ds, {.rank = 2, .world_size = 2}), "rank 2 of world_size 2 is not a process");
+  CHECK_ERROR(InvalidArgument, data::DataLoader(ds, {.rank = 0, .world_size = 0}), "need 0 <= rank < world_size");
   data::DataLoader loader(ds);
   CHECK_ERROR(InvalidArgument, loader.set_epoch(-1), "epoch must be >= 0, got -1");
   CHECK_ERROR(AxisError, *loader.end(), "batch 1 is past the end of the epoch (1 batches)");
@@ -245,4 +245,33 @@ TEST_CASE("Standardizer errors: feature shape, empty or unfitted") {
   CHECK_OP_ERROR(InvalidArgument, data::Standardizer::fit(zeros({0, 2})), "expected examples (N, ...) with N >= 1, got (0, 2)");
   CHECK_OP_ERROR(InvalidArgument, data::Standardizer::fit(scalar(1.0)), "got ()");
   CHECK_OP_ERROR(InvalidArgument, data::Standardizer().apply(zeros({2})), "was not fitted");
+}
+
+TEST_CASE("sharded loaders: the same permutation on every rank, disjoint shards of equal size") {
+  const data::Dataset ds = numbered(10);
+  for (bool shuffle : {false, true}) {
+    INFO("shuffle " << shuffle);
+    std::vector<std::int64_t> seen;
+    for (int rank = 0; rank < 3; ++rank) {
+      data::DataLoader loader(ds, {.batch_size = 2, .shuffle = shuffle, .seed = 7, .rank = rank, .world_size = 3});
+      CHECK(loader.examples_per_epoch() == 4);  // ceil(10 / 3), two ranks wrap around
+      CHECK(loader.size() == 2);
+      std::vector<std::int64_t> mine;
+      for (const data::Batch b : loader) {
+        const auto y = b.y.to_vector<std::int64_t>();
+        mine.insert(mine.end(), y.begin(), y.end());
+      }
+      CHECK(mine == loader.order(0));
+      // Every world_size-th entry of the unsharded order, from this rank on.
+      const auto all = data::DataLoader(ds, {.shuffle = shuffle, .seed = 7}).order(0);
+      for (std::size_t k = 0; k < mine.size(); ++k) CHECK(mine[k] == all[(k * 3 + static_cast<std::size_t>(rank)) % 10]);
+      seen.insert(seen.end(), mine.begin(), mine.end());
+    }
+    std::sort(seen.begin(), seen.end());
+    seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+    CHECK(seen.size() == 10);  // together the shards cover every example
+  }
+  data::DataLoader last(ds, {.batch_size = 3, .drop_last = true, .rank = 1, .world_size = 2});
+  CHECK(last.examples_per_epoch() == 5);
+  CHECK(last.size() == 1);
 }

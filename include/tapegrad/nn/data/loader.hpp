@@ -21,10 +21,11 @@ struct LoaderOptions {
   std::uint64_t seed = 0;
   /// Drop the last batch when it has fewer than batch_size examples.
   bool drop_last = false;
-  /// Reserved for data-parallel training (planned, on MPI): this process's
-  /// rank among world_size processes, each iterating its own shard of every
-  /// epoch's order. Only rank 0 of world_size 1 is implemented today; other
-  /// values throw InvalidArgument.
+  /// Data-parallel training: this process's rank among world_size
+  /// processes. Each rank iterates its own shard of every epoch's order (the
+  /// same permutation on every rank, from the shared seed): the entries
+  /// rank, rank + world_size, ..., wrapping around so that every shard has
+  /// ceil(N / world_size) examples (PyTorch's DistributedSampler).
   int rank = 0;
   int world_size = 1;
 };
@@ -81,7 +82,8 @@ class DataLoader {
   /// Throws InvalidArgument for batch_size < 1 or an invalid (rank, world_size).
   DataLoader(Dataset dataset, const LoaderOptions& options = {});
 
-  /// Batches per epoch: ceil(N / batch_size), or floor with drop_last.
+  /// Batches per epoch: ceil(M / batch_size), or floor with drop_last, where
+  /// M = examples_per_epoch().
   std::int64_t size() const;
   const Dataset& dataset() const { return dataset_; }
   const LoaderOptions& options() const { return options_; }
@@ -90,9 +92,11 @@ class DataLoader {
   std::int64_t epoch() const { return epoch_; }
   /// Makes the next begin() iterate epoch `epoch` (>= 0), e.g. when resuming.
   void set_epoch(std::int64_t epoch);
+  /// Examples this rank visits per epoch: N, or ceil(N / world_size) when sharded.
+  std::int64_t examples_per_epoch() const;
   /// The example indices of `epoch` in the order its batches take them:
   /// 0..N−1 without shuffle, else a permutation that depends on (seed,
-  /// epoch) only. With drop_last, the entries past size() · batch_size are
+  /// epoch) only; this rank's shard of it when world_size > 1. With drop_last, the entries past size() · batch_size are
   /// the examples left out of that epoch.
   std::vector<std::int64_t> order(std::int64_t epoch) const;
 
