@@ -58,6 +58,16 @@ Axes normalize_axes(const Axes& axes, const Shape& shape, const char* op, const 
   return out;
 }
 
+std::string pair_str(std::int64_t a, std::int64_t b) {
+  // Appended piece by piece: GCC 12 warns (-Wrestrict, falsely) on "(" + std::to_string(...).
+  std::string s = "(";
+  s += std::to_string(a);
+  s += ", ";
+  s += std::to_string(b);
+  s += ")";
+  return s;
+}
+
 Shape reduced_shape(const Shape& shape, const Axes& axes, bool keepdims) {
   Shape out;
   for (int a = 0; a < shape.rank(); ++a) {

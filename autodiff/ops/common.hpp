@@ -29,6 +29,8 @@ void check_pair(const Tensor& a, const Tensor& b, const char* op, const Site& si
 int normalize_axis(int axis, int rank, const Shape& shape, const char* op, const Site& site);
 /// Sorted, distinct, normalised axes of `shape`; empty means all.
 Axes normalize_axes(const Axes& axes, const Shape& shape, const char* op, const Site& site);
+/// "(a, b)": a kernel size, stride or padding in an error message.
+std::string pair_str(std::int64_t a, std::int64_t b);
 /// `shape` with the reduced axes set to 1 (keepdims) or removed.
 Shape reduced_shape(const Shape& shape, const Axes& axes, bool keepdims);
 

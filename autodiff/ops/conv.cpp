@@ -23,8 +23,9 @@ struct Geometry {
   std::int64_t cols() const { return oh * ow; }
 };
 
+// One extent for a 1-D op (its height is a formality), a pair for 2-D.
 std::string pair_str(std::int64_t a, std::int64_t b, int dims) {
-  return dims == 1 ? std::to_string(b) : "(" + std::to_string(a) + ", " + std::to_string(b) + ")";
+  return dims == 1 ? std::to_string(b) : ops::pair_str(a, b);
 }
 
 // Checks the kernel and options of a `dims`-D op over an input of spatial

@@ -40,16 +40,6 @@ Taps taps(std::int64_t start, std::int64_t k, std::int64_t dilation, std::int64_
   return {lo, std::max(lo, hi)};
 }
 
-std::string pair_str(std::int64_t a, std::int64_t b) {
-  // Appended piece by piece: GCC 12 warns (-Wrestrict, falsely) on "(" + std::to_string(...).
-  std::string s = "(";
-  s += std::to_string(a);
-  s += ", ";
-  s += std::to_string(b);
-  s += ")";
-  return s;
-}
-
 // Checks the arguments of a pooling op before any work and works out its
 // output grid.
 PoolGeometry pool_geometry(const Tensor& x, Extent2 kernel, const PoolStride& stride_in,

@@ -119,3 +119,11 @@ TEST_CASE("the default generator is per thread, seeded with 0, and reseeded by m
   Generator fresh(0);
   CHECK(in_thread == randn({4}, fresh).to_vector<float>());
 }
+
+TEST_CASE("set_num_threads sets BLAS's pool and refuses fewer than one thread") {
+  const int before = num_threads();
+  set_num_threads(1);
+  CHECK(num_threads() == 1);
+  set_num_threads(before);
+  CHECK_THROWS_WITH_AS(set_num_threads(0), doctest::Contains("set_num_threads: the thread count must be >= 1, got 0"), InvalidArgument);
+}

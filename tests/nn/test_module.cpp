@@ -218,3 +218,11 @@ TEST_CASE("summary of a model that takes indices, from an example input") {
   check_contains(s, {"input (2, 3)", "0 (Embedding)", "(2, 3, 4)", "40", "1 (Flatten)", "(2, 12)", "(2, 2)", "Total params: 66"});
   CHECK_ERROR(InvalidArgument, model.summary(Tensor()), "Sequential::summary: the example input is undefined");
 }
+
+TEST_CASE("hooks and model gradchecks refuse what they cannot use") {
+  nn::ReLU relu_layer;
+  CHECK_ERROR(InvalidArgument, relu_layer.register_forward_hook(nullptr), "ReLU::register_forward_hook: the hook is empty");
+  CHECK_ERROR(InvalidArgument, nn::gradcheck(relu_layer, [] { return scalar(0.0, f64); }), "nn::gradcheck: ReLU has no trainable parameters to check");
+  nn::Linear layer(2, 2);
+  CHECK_ERROR(InvalidArgument, nn::gradcheck(layer, nullptr), "nn::gradcheck: the loss function is empty");
+}
