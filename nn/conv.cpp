@@ -33,11 +33,11 @@ void check_pool_kernel(const char* layer, Extent2 kernel) {
 
 // The layer's own check, before the op's: it knows the layer's name and
 // configuration, which the op does not.
-void check_channels(const Tensor& x, int rank, const char* layout, std::int64_t channels, const std::string& layer) {
-  detail::check_rank(x, rank, false, layer, "an input " + std::string(layout));
+void check_channels(const Tensor& x, int rank, const char* layout, std::int64_t channels, const Module& layer) {
+  detail::check_rank(x, rank, false, layer, [&] { return "an input " + std::string(layout); });
   if (x.size(1) != channels) {
-    throw ShapeError(layer + ": expected " + std::to_string(channels) + " input channels on axis 1 of " + layout +
-                     ", got " + x.shape().str());
+    throw ShapeError(detail::layer_name(layer) + ": expected " + std::to_string(channels) +
+                     " input channels on axis 1 of " + layout + ", got " + x.shape().str());
   }
 }
 
@@ -52,7 +52,7 @@ Conv2d::Conv2d(std::int64_t in, std::int64_t out, Extent2 k, const Conv2dLayerOp
 }
 
 Tensor Conv2d::forward(const Tensor& x) {
-  check_channels(x, 4, "(N, C, H, W)", in_channels, "Conv2d(" + describe() + ")");
+  check_channels(x, 4, "(N, C, H, W)", in_channels, *this);
   return conv2d(x, weight, bias, geometry);
 }
 
@@ -74,7 +74,7 @@ Conv1d::Conv1d(std::int64_t in, std::int64_t out, std::int64_t k, const Conv1dLa
 }
 
 Tensor Conv1d::forward(const Tensor& x) {
-  check_channels(x, 3, "(N, C, L)", in_channels, "Conv1d(" + describe() + ")");
+  check_channels(x, 3, "(N, C, L)", in_channels, *this);
   return conv1d(x, weight, bias, geometry);
 }
 

@@ -14,11 +14,11 @@ Tensor initialized(const Shape& shape, std::string_view init, Dtype dtype, Gener
   return t;
 }
 
-void check_rank(const Tensor& x, int rank, bool at_least, const std::string& layer, const std::string& expected) {
+std::string layer_name(const Module& layer) { return layer.type_name() + "(" + layer.describe() + ")"; }
+
+void throw_rank_error(const Tensor& x, const std::string& layer, const std::string& expected) {
   if (!x.defined()) throw InvalidArgument(layer + ": the input is undefined");
-  if (at_least ? x.rank() < rank : x.rank() != rank) {
-    throw ShapeError(layer + ": expected " + expected + ", got " + x.shape().str());
-  }
+  throw ShapeError(layer + ": expected " + expected + ", got " + x.shape().str());
 }
 
 }  // namespace tg::nn::detail

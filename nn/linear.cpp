@@ -21,11 +21,11 @@ Linear::Linear(std::int64_t in, std::int64_t out, const LinearOptions& options)
 }
 
 Tensor Linear::forward(const Tensor& x) {
-  detail::check_rank(x, 1, true, "Linear(" + describe() + ")",
-                     "an input (..., " + std::to_string(in_features) + ")");
+  const auto expected = [&] { return "an input (..., " + std::to_string(in_features) + ")"; };
+  detail::check_rank(x, 1, true, *this, expected);
   if (x.size(-1) != in_features) {
-    throw ShapeError("Linear(" + describe() + "): expected an input (..., " + std::to_string(in_features) +
-                     ") with " + std::to_string(in_features) + " features on the last axis, got " + x.shape().str());
+    throw ShapeError(detail::layer_name(*this) + ": expected " + expected() + " with " + std::to_string(in_features) +
+                     " features on the last axis, got " + x.shape().str());
   }
   // (..., in) folds into one (rows, in) gemm; a vector is one row.
   const Shape& s = x.shape();

@@ -25,9 +25,9 @@ Perceptron::Perceptron(std::int64_t n, Step s, Dtype dtype) : Module("Perceptron
 }
 
 Tensor Perceptron::forward(const Tensor& x) {
-  detail::check_rank(x, 1, true, "Perceptron(" + describe() + ")", "an input (N, " + std::to_string(inputs) + ")");
+  detail::check_rank(x, 1, true, *this, [&] { return "an input (N, " + std::to_string(inputs) + ")"; });
   if (x.rank() > 2 || x.size(-1) != inputs) {
-    throw ShapeError("Perceptron(" + describe() + "): expected an input (N, " + std::to_string(inputs) + ") or (" +
+    throw ShapeError(detail::layer_name(*this) + ": expected an input (N, " + std::to_string(inputs) + ") or (" +
                      std::to_string(inputs) + ",), got " + x.shape().str());
   }
   const Tensor activation = x.rank() == 1 ? sum(x * weight) : matmul(x, reshape(weight, {inputs, 1}));
@@ -41,7 +41,7 @@ std::string Perceptron::describe() const {
 
 std::int64_t Perceptron::train_epoch(const Tensor& x, const Tensor& targets, double learning_rate) {
   const std::string layer = "Perceptron(" + describe() + ")::train_epoch";
-  detail::check_rank(x, 2, false, layer, "x (N, " + std::to_string(inputs) + ")");
+  if (!x.defined() || x.rank() != 2) detail::throw_rank_error(x, layer, "x (N, " + std::to_string(inputs) + ")");
   if (x.size(1) != inputs) {
     throw ShapeError(layer + ": expected x (N, " + std::to_string(inputs) + "), got " + x.shape().str());
   }

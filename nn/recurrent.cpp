@@ -102,11 +102,11 @@ std::string RecurrentBase::describe() const {
   return out.str();
 }
 
-std::string RecurrentBase::name() const { return type_name() + "(" + describe() + ")"; }
+std::string RecurrentBase::name() const { return detail::layer_name(*this); }
 
 void RecurrentBase::check_input(const Tensor& x) const {
   const std::string expected = "an input (N, T, " + std::to_string(input_size) + ") batch-first";
-  detail::check_rank(x, 3, false, name(), expected);
+  detail::check_rank(x, 3, false, *this, [&] { return expected; });
   if (x.size(2) != input_size) {
     throw ShapeError(name() + ": expected " + expected + " with " + std::to_string(input_size) +
                      " features on the last axis, got " + x.shape().str());
