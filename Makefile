@@ -28,7 +28,7 @@ demo: build
 	@scripts/ensure-deps.sh --demo
 	./$(BUILD)/examples/fashion_mnist $(DEMO_ARGS)
 
-# Benchmarks against libtorch and OpenBLAS (~1.5 min); e.g. BENCH_ARGS=--quick.
+# Benchmarks against libtorch and OpenBLAS (~5 min); e.g. BENCH_ARGS=--quick.
 bench: deps configure
 	ninja -C $(BUILD) bench/bench_mlp
 	./$(BUILD)/bench/bench_mlp $(BENCH_ARGS)

@@ -23,6 +23,32 @@ struct MlpInit {
   float lr = 0.01f;
 };
 
+/// The layer-built cases (DESIGN.md "Performance"): each side builds the
+/// model from its own nn modules, then overwrites every parameter, in the
+/// order of parameters() (the same order and PyTorch layouts on both sides),
+/// with these values.
+enum class ModelKind {
+  deep_mlp,  // 64 -> 20 hidden Linear(64)+ReLU -> 10, cross-entropy, batch 32
+  cnn,       // conv(1->8,3x3,pad 1)-ReLU-maxpool 2-conv(8->16,3x3,pad 1)-ReLU-maxpool 2-linear(784->10), CE, batch 64
+  rnn_tanh,  // RNN(32 -> 64, tanh), 50 steps, batch 16, MSE of h_n against a target
+  lstm,      // LSTM(28 -> 128), 28 steps, batch 64, linear(128->10) on h_n, CE
+};
+
+struct ModelInit {
+  ModelKind kind = ModelKind::deep_mlp;
+  std::vector<std::vector<std::int64_t>> param_shapes;
+  std::vector<std::vector<float>> params;
+  std::vector<std::int64_t> x_shape;
+  std::vector<float> x;
+  std::vector<std::int64_t> target_shape;  // MSE target (rnn_tanh)
+  std::vector<float> target;
+  std::vector<std::int64_t> labels;        // class indices (the other cases)
+  float lr = 0.01f;
+};
+
+/// "CNN b64" and so on, for the report.
+const char* model_name(ModelKind kind);
+
 /// One benchmark case of one implementation: `step()` is what is timed.
 class Runner {
  public:
@@ -54,6 +80,11 @@ namespace tapegrad_side {
 /// raw SGD loop, grad reset.
 std::unique_ptr<Runner> make_mlp(const MlpInit& init);
 std::unique_ptr<Runner> make_chain(int n_ops, ChainMode mode);
+/// Builds the tapegrad model of `kind` to learn its parameter shapes, and
+/// fills every parameter, the input and the targets from `seed`.
+ModelInit make_model_init(ModelKind kind, std::uint64_t seed);
+/// The training step with nn layers and losses, SGD on the raw buffers.
+std::unique_ptr<Runner> make_model(const ModelInit& init);
 }  // namespace tapegrad_side
 
 // The 8 gemms of one MLP training step, with the shapes and transpose flags
@@ -89,6 +120,8 @@ std::unique_ptr<Runner> make_mlp(const MlpInit& init);
 /// the gemm) and F::cross_entropy (fused log_softmax + nll_loss kernels).
 std::unique_ptr<Runner> make_mlp_idiomatic(const MlpInit& init);
 std::unique_ptr<Runner> make_chain(int n_ops, ChainMode mode);
+/// The same model with torch::nn modules and losses.
+std::unique_ptr<Runner> make_model(const ModelInit& init);
 /// A tiny op with autograd, so that lazy one-time initialisation is not
 /// counted as memory added by training.
 void warm_up();

@@ -9,7 +9,10 @@
 //     is held to at batch 1024);
 //   - per-op overhead: a chain of 1,000 elementwise ops on a 1-element tensor,
 //     forward + backward (and forward alone, recorded and not);
-//   - memory added by training the batch-128 MLP for 1,000 steps.
+//   - memory added by training the batch-128 MLP for 1,000 steps;
+//   - models built from layers, each side with its own nn modules and
+//     losses: 20 hidden layers × 64 (ReLU, batch 32), a small CNN (batch 64),
+//     a tanh RNN (50 steps, batch 16) and an LSTM (28 steps, batch 64).
 // Each case runs at 1 thread and at 2 threads (OpenBLAS and libtorch's pool
 // both set). Figures are medians over samples; the samples of tapegrad and
 // libtorch alternate, so machine noise hits both alike.
@@ -128,6 +131,32 @@ void run_mlp(Report& report, const Options& opt, int threads, std::int64_t batch
              {fl});
   std::printf("  (%zu gemms, %.3f GFLOP per step, %.1f GFLOP/s)\n", floor.count(),
               floor.flops() * 1e-9, floor.flops() * 1e-9 / fl.median);
+}
+
+// A layer-built model (ModelKind): tapegrad's nn against torch::nn, from
+// the same initial values.
+void run_model(Report& report, const Options& opt, int threads, bench::ModelKind kind) {
+  const std::string name = std::string(bench::model_name(kind)) + " (" + std::to_string(threads) + " thr)";
+  if (!selected(opt, name)) return;
+  const bench::ModelInit init = bench::tapegrad_side::make_model_init(kind, 42);
+  const std::unique_ptr<Runner> tgm = bench::tapegrad_side::make_model(init);
+  std::vector<Runner*> runners = {tgm.get()};
+  std::vector<std::string> names = {"tapegrad"};
+  std::unique_ptr<Runner> torch_model;
+#ifdef TAPEGRAD_BENCH_TORCH
+  if (opt.torch) {
+    torch_model = bench::torch_side::make_model(init);
+    runners.push_back(torch_model.get());
+    names.push_back("libtorch");
+  }
+#endif
+  check_agreement(runners, names);
+  const std::vector<Stats> st = measure(runners, opt);
+  const Stats none;
+  const Stats& lt = st.size() > 1 ? st[1] : none;
+  report.add({name, time_cell(st[0], 1e3, "ms", 3), time_cell(lt, 1e3, "ms", 3),
+              ratio_cell(st[0].median, lt.median)},
+             st);
 }
 
 void run_chain(Report& report, const Options& opt, int threads, ChainMode mode) {
@@ -276,6 +305,10 @@ int main(int argc, char** argv) {
          {ChainMode::forward_backward, ChainMode::forward_recorded, ChainMode::forward_no_grad}) {
       run_chain(report, opt, threads, mode);
     }
+    for (bench::ModelKind kind : {bench::ModelKind::deep_mlp, bench::ModelKind::cnn,
+                                  bench::ModelKind::rnn_tanh, bench::ModelKind::lstm}) {
+      run_model(report, opt, threads, kind);
+    }
   }
   set_threads(1, opt.torch);
 
@@ -283,9 +316,11 @@ int main(int argc, char** argv) {
               "MLP: 784-256-128-10 training step (forward, mean(logsumexp − gather) loss, backward, "
               "SGD on raw buffers, gradients dropped); libtorch runs the same primitives, and also "
               "its idiomatic addmm + F::cross_entropy. Per-op: chain of 1,000 alternating ×1.0001 / "
-              "+0.0001 on a 1-element tensor that requires grad, per op.\n",
+              "+0.0001 on a 1-element tensor that requires grad, per op. Layer-built models: each "
+              "side's own nn layers and losses, same initial values, SGD on raw buffers.\n",
               date, machine.c_str());
   report.print_table();
+  report.print_thread_scaling();
   std::printf("\nafter the timed loops: tapegrad live tape records %lld (expected 0), "
               "records created %lld; peak RSS of the process %.1f MiB (includes libtorch); "
               "total run time %.0f s\n",

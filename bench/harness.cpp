@@ -185,6 +185,7 @@ void Report::add(Row row, const std::vector<Stats>& stats) {
   }
   std::printf("\n");
   std::fflush(stdout);
+  if (!stats.empty()) row.tapegrad_median = stats[0].median;
   rows_.push_back(std::move(row));
 }
 
@@ -193,6 +194,25 @@ void Report::print_table() const {
   for (const Row& r : rows_) {
     std::printf("| %s | %s | %s | %s |\n", r.name.c_str(), r.tapegrad.c_str(), r.libtorch.c_str(),
                 r.ratio.c_str());
+  }
+}
+
+void Report::print_thread_scaling() const {
+  const std::string one = " (1 thr)", two = " (2 thr)";
+  bool header = false;
+  for (const Row& r : rows_) {
+    if (r.name.size() < one.size() || r.name.compare(r.name.size() - one.size(), one.size(), one) != 0) continue;
+    const std::string base = r.name.substr(0, r.name.size() - one.size());
+    for (const Row& r2 : rows_) {
+      if (r2.name != base + two || !std::isfinite(r.tapegrad_median) || !std::isfinite(r2.tapegrad_median)) continue;
+      if (!header) {
+        std::printf("\ntapegrad at 2 threads ÷ at 1 thread (target: none above 1.05)\n"
+                    "| case | ratio |\n| --- | ---: |\n");
+        header = true;
+      }
+      const double q = r2.tapegrad_median / r.tapegrad_median;
+      std::printf("| %s | %s%s |\n", base.c_str(), fmt(q, 2).c_str(), q > 1.05 ? " (slower)" : "");
+    }
   }
 }
 

@@ -72,6 +72,7 @@ std::vector<Stats> measure(const std::vector<Runner*>& runners, const Options& o
 struct Row {
   std::string name;
   std::string tapegrad, libtorch, ratio;
+  double tapegrad_median = NAN;  // seconds; set by Report::add from the first Stats
 };
 
 std::string fmt(double v, int precision);
@@ -86,6 +87,9 @@ class Report {
   /// it for the table.
   void add(Row row, const std::vector<Stats>& stats = {});
   void print_table() const;
+  /// For every case timed at 1 and 2 threads, tapegrad's 2-thread median
+  /// over its 1-thread median.
+  void print_thread_scaling() const;
 
  private:
   std::vector<Row> rows_;
