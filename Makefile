@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_FLAGS ?=
 
-.PHONY: all deps configure build test demo bench test-sanitize clean
+.PHONY: all deps configure build test demo bench test-sanitize test-tsan clean
 
 all: build
 
@@ -41,5 +41,13 @@ test-sanitize: deps
 	ninja -C build-asan
 	@UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 scripts/run-tests.sh build-asan
 
+# The suites that run threads (two trainings at once, per-thread state,
+# determinism) under ThreadSanitizer, in build-tsan/.
+TSAN_SUITES = threads parallel_training determinism
+test-tsan: deps
+	@test -f build-tsan/build.ninja || meson setup build-tsan -Dbuildtype=plain -Doptimization=1 -Ddebug=true -Db_sanitize=thread -Db_lundef=false -Dexamples=false
+	ninja -C build-tsan $(addprefix tests/test_,$(TSAN_SUITES))
+	@TSAN_OPTIONS=halt_on_error=1 scripts/run-tests.sh build-tsan $(TSAN_SUITES)
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-tsan

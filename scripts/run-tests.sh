@@ -9,7 +9,7 @@ build=${1:-build}
 # A log of this run's own: two runs at once (two terminals) must not read
 # each other's results.
 logbase=testlog-$$
-meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 2 --logbase "$logbase"
+meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 2 --logbase "$logbase" "$@"
 meson_rc=$?
 
 python3 - "$build/meson-logs/$logbase.json" "$meson_rc" <<'PY'

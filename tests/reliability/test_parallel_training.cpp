@@ -40,7 +40,7 @@ std::vector<float> train(std::uint64_t seed) {
 TEST_CASE("two models trained at once in two threads equal the same trained one after the other") {
   const std::vector<float> first = train(1), second = train(2);
   REQUIRE(first != second);  // different seeds, different models: the comparison means something
-  for (int round = 0; round < 3; ++round) {
+  for (int round = 0; round < 20; ++round) {
     std::vector<float> a, b;
     std::thread ta([&] { a = train(1); });
     std::thread tb([&] { b = train(2); });
