@@ -57,6 +57,18 @@ struct Job {
 #endif
     return options;
   }
+  // How long the ranks spent averaging gradients (rank 0's clock).
+  void report_averaging(std::ostream& out) const {
+#ifdef TAPEGRAD_WITH_MPI
+    if (!ddp || ddp->stats().calls == 0) return;
+    const nn::parallel::AllreduceStats& st = ddp->stats();
+    out << std::fixed << std::setprecision(1) << "gradient averaging: " << st.seconds << " s over " << st.calls
+        << " steps (" << std::setprecision(2) << 1e3 * st.seconds / static_cast<double>(st.calls) << " ms per step, "
+        << ddp->bucket_count() << " allreduce per step)\n";
+#else
+    (void)out;
+#endif
+  }
   optim::SumAcrossProcesses sum_across_processes() const {
 #ifdef TAPEGRAD_WITH_MPI
     if (ddp) return nn::parallel::sum_across_processes;
@@ -144,6 +156,7 @@ int run(const Settings& s, Job& job) {
             << std::setprecision(4) << e.loss << ") after " << result.epochs_run << " epochs, best epoch "
             << stopper.best_epoch() + 1 << ", " << std::setprecision(1) << seconds << " s in all\n"
             << "wrote " << out << "history.csv, " << out << "history.svg, " << out << "model.safetensors\n";
+  job.report_averaging(out_stream);
   return 0;
 }
 
