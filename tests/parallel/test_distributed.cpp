@@ -214,3 +214,17 @@ TEST_CASE("ranks that build different models are refused on every rank, naming t
               "(rank 0: 2 parameters and buffers, 60 bytes", "every rank must build the same model");
   CHECK_ERROR(InvalidArgument, parallel::DistributedDataParallel(model, {.bucket_bytes = -1}), "bucket_bytes must be >= 0");
 }
+
+TEST_CASE("verbose_all_ranks lets every rank draw its progress bar; files still come from rank 0 alone") {
+  const auto [x, y] = batch64();
+  nn::Sequential model = mlp(4);
+  parallel::DistributedDataParallel ddp(model, {.verbose_all_ranks = true});
+  data::DataLoader train(data::Dataset(x, y), ddp.shard({.batch_size = 16}));
+  optim::SGD sgd(model.parameters(), {.lr = 0.1});
+  std::ostringstream progress;
+  const optim::FitOptions options = ddp.fit_options({.epochs = 1, .progress = {.out = &progress, .interactive = false}});
+  CHECK(options.verbose);
+  CHECK(options.writes_output == (parallel::rank() == 0));
+  optim::fit(model, kCrossEntropy, sgd, train, options);
+  check_contains(progress.str(), {"epoch 1/1", "loss"});
+}
