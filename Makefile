@@ -3,7 +3,12 @@
 BUILD ?= build
 MESON_FLAGS ?=
 
-.PHONY: all deps configure build test demo bench test-sanitize test-tsan clean
+.PHONY: all deps configure build test demo demo-mpi bench bench-allreduce test-sanitize test-tsan clean
+
+# Open MPI refuses to start as root without these (harmless otherwise);
+# --oversubscribe lets 2 ranks share fewer cores.
+MPIRUN ?= OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe
+MPI_RANKS ?= 2
 
 all: build
 
@@ -28,10 +33,21 @@ demo: build
 	@scripts/ensure-deps.sh --demo
 	./$(BUILD)/examples/fashion_mnist $(DEMO_ARGS)
 
+# The demo as an MPI job of MPI_RANKS processes on this machine, one BLAS
+# thread each; each takes its share of every batch of 128.
+demo-mpi: build
+	@scripts/ensure-deps.sh --demo
+	$(MPIRUN) -np $(MPI_RANKS) ./$(BUILD)/examples/fashion_mnist --distributed --threads 1 $(DEMO_ARGS)
+
 # Benchmarks against libtorch and OpenBLAS (~5 min); e.g. BENCH_ARGS=--quick.
 bench: deps configure
 	ninja -C $(BUILD) bench/bench_mlp
 	./$(BUILD)/bench/bench_mlp $(BENCH_ARGS)
+
+# Gradient averaging per step, bucketed and one allreduce per tensor (~10 s).
+bench-allreduce: deps configure
+	ninja -C $(BUILD) bench/bench_allreduce
+	$(MPIRUN) -np $(MPI_RANKS) ./$(BUILD)/bench/bench_allreduce $(BENCH_ARGS)
 
 # Every test suite under AddressSanitizer and UndefinedBehaviorSanitizer
 # (the examples run in `make test` only: under the sanitizers they would

@@ -53,6 +53,19 @@ std::int64_t correct_binary(const Tensor& output, const Tensor& target) {
   return correct;
 }
 
+// Turns one process's totals into the job's; nothing without a reducer.
+void sum_over_processes(const SumAcrossProcesses& sum, double& loss_sum, std::int64_t& correct,
+                        std::int64_t& examples, bool& measured) {
+  if (!sum) return;
+  std::vector<double> totals{loss_sum, static_cast<double>(correct), static_cast<double>(examples),
+                             measured ? 0.0 : 1.0};
+  sum(totals);
+  loss_sum = totals[0];
+  correct = static_cast<std::int64_t>(totals[1]);
+  examples = static_cast<std::int64_t>(totals[2]);
+  measured = totals[3] == 0;  // measured only when every process measured it
+}
+
 double batch_loss(const Tensor& loss, const char* where) {
   if (!loss.defined() || loss.numel() != 1) {
     throw ShapeError(std::string(where) + ": the loss function must return a one-element tensor (reduce with mean), got " +
@@ -80,7 +93,8 @@ std::int64_t count_correct(const Tensor& output, const Tensor& target, Accuracy 
   return -1;
 }
 
-Evaluation evaluate(nn::Module& model, const LossFunction& loss, data::DataLoader& loader, Accuracy accuracy) {
+Evaluation evaluate(nn::Module& model, const LossFunction& loss, data::DataLoader& loader, Accuracy accuracy,
+                    const SumAcrossProcesses& sum_across_processes) {
   ModeRestore restore(model);
   model.eval();
   NoGrad no_grad;
@@ -97,6 +111,7 @@ Evaluation evaluate(nn::Module& model, const LossFunction& loss, data::DataLoade
     correct += std::max<std::int64_t>(c, 0);
     result.examples += n;
   }
+  sum_over_processes(sum_across_processes, loss_sum, correct, result.examples, measured);
   if (result.examples == 0) throw InvalidArgument("evaluate: the loader yields no examples");
   result.loss = loss_sum / static_cast<double>(result.examples);
   result.accuracy = measured ? static_cast<double>(correct) / static_cast<double>(result.examples) : kNaN;
@@ -127,15 +142,18 @@ FitResult fit(nn::Module& model, const LossFunction& loss, Optimizer& optimizer,
       ++batch_index;
       const Tensor output = model(batch.x);
       const Tensor l = loss(output, batch.y);
-      const double value = batch_loss(l, "fit");
+      double value = batch_loss(l, "fit");
+      optimizer.zero_grad();
+      l.backward();
+      // Every process of a data-parallel job averages here, so all of them
+      // see the same loss and stop together at a non-finite one.
+      if (options.after_backward) options.after_backward(value);
       if (!std::isfinite(value)) {
         result.stop_reason = "non-finite loss at epoch " + std::to_string(epoch) + ", batch " +
                              std::to_string(batch_index) + " (" + (std::isnan(value) ? "nan" : "inf") +
                              "): lower the learning rate, clip gradients, or check the data";
         break;
       }
-      optimizer.zero_grad();
-      l.backward();
       if (options.clip_grad_norm > 0) clip_grad_norm(params, options.clip_grad_norm);
       optimizer.step();
       if (options.scheduler && !options.schedule_per_epoch) options.scheduler->step();
@@ -158,13 +176,14 @@ FitResult fit(nn::Module& model, const LossFunction& loss, Optimizer& optimizer,
       }
     }
 
+    sum_over_processes(options.sum_across_processes, loss_sum, correct, seen, measured);
     history.begin_epoch();
     if (seen > 0) {
       history.set("loss", loss_sum / static_cast<double>(seen));
       if (measured) history.set("accuracy", static_cast<double>(correct) / static_cast<double>(seen));
     }
     if (options.validation && result.stop_reason.empty()) {
-      const Evaluation v = evaluate(model, loss, *options.validation, options.accuracy);
+      const Evaluation v = evaluate(model, loss, *options.validation, options.accuracy, options.sum_across_processes);
       history.set("val_loss", v.loss);
       if (!std::isnan(v.accuracy)) history.set("val_accuracy", v.accuracy);
     }
@@ -196,8 +215,8 @@ FitResult fit(nn::Module& model, const LossFunction& loss, Optimizer& optimizer,
         out << "\n";
       }
     }
-    if (!options.history_csv.empty()) history.write_csv(options.history_csv);
-    if (!options.history_svg.empty()) history.write_svg(options.history_svg);
+    if (options.writes_output && !options.history_csv.empty()) history.write_csv(options.history_csv);
+    if (options.writes_output && !options.history_svg.empty()) history.write_svg(options.history_svg);
   }
   model.train();
   return result;

@@ -19,6 +19,7 @@ packages=(
   doctest-dev       # tests
   libbenchmark-dev  # bench/
   libcli11-dev      # command-line options of the demo and examples
+  libopenmpi-dev openmpi-bin  # data-parallel training (nn/parallel) and its tests
   "${demo_packages[@]}"
   "$@"
 )

@@ -2,7 +2,9 @@
 # Runs every doctest suite through meson and prints the totals as
 # "tests: N passed, M failed" (doctest's test-case counts; a suite that
 # crashed before printing its counts adds one failure; each example program
-# run as a test counts as one).
+# run as a test counts as one). A suite run under mpirun (tests/parallel)
+# prints one summary per rank: they are added, so its test cases count once
+# per rank, and a failure on any rank is counted.
 set -uo pipefail
 build=${1:-build}
 
@@ -25,19 +27,20 @@ except OSError:
 for line in lines:
     entry = json.loads(line)
     entry["name"] = entry["name"].split(" / ")[-1]  # drop meson's "project:suite / "
-    m = None
-    for m in pattern.finditer(entry.get("stdout", "") or ""):
-        pass
+    summaries = list(pattern.finditer(entry.get("stdout", "") or ""))
     sk = 0
-    if m:
-        p, fl, sk = int(m.group(2)), int(m.group(3)), int(m.group(4))
+    if summaries:
+        p = sum(int(m.group(2)) for m in summaries)
+        fl = sum(int(m.group(3)) for m in summaries)
+        sk = sum(int(m.group(4)) for m in summaries)
         if entry["result"] != "OK" and fl == 0:
             fl = 1  # the suite failed after its counts (exit code, sanitizer)
     elif entry["name"].startswith("example_"):
         p, fl = (1, 0) if entry["result"] == "OK" else (0, 1)  # an example is one test
     else:
         p, fl = 0, 1  # crashed or timed out before doctest could count
-    rows.append((entry["name"], p, fl, sk, entry["result"], entry.get("duration", 0.0)))
+    ranks = f"  ({len(summaries)} ranks)" if len(summaries) > 1 else ""
+    rows.append((entry["name"], p, fl, sk, entry["result"] + ranks, entry.get("duration", 0.0)))
     passed += p
     failed += fl
     skipped += sk

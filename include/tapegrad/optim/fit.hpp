@@ -22,6 +22,10 @@ namespace tg::optim {
 /// function of tensors the user writes.
 using LossFunction = std::function<Tensor(const Tensor& output, const Tensor& target)>;
 
+/// Sums each value over the processes of a data-parallel job, in place
+/// (nn/parallel fills it in with an MPI allreduce); empty: one process.
+using SumAcrossProcesses = std::function<void(std::vector<double>& values)>;
+
 /// How fit measures accuracy.
 enum class Accuracy {
   automatic,  ///< `classes` for int64 targets with (N, C) outputs, else none
@@ -74,6 +78,19 @@ struct FitOptions {
   /// Written after every epoch when set, so a long run can be watched.
   std::string history_csv{};
   std::string history_svg{};
+
+  // Data-parallel training: nn::parallel::DistributedDataParallel fills
+  // these in (fit itself knows nothing of processes).
+  /// Called after each backward, before clipping and the step, with the
+  /// batch's loss: makes every gradient, and the loss, their mean over the
+  /// processes, so that clipping, the step and the non-finite check see the
+  /// same values on every process.
+  std::function<void(double& batch_loss)> after_backward{};
+  /// Sums the epoch's loss, correct predictions and example counts over the
+  /// processes, for training and validation alike.
+  SumAcrossProcesses sum_across_processes{};
+  /// False on every process but one: no history file is written there.
+  bool writes_output = true;
 };
 
 struct FitResult {
@@ -97,14 +114,15 @@ FitResult fit(nn::Module& model, const LossFunction& loss, Optimizer& optimizer,
 /// Loss and accuracy of `model` over `loader`, in evaluation mode without
 /// recording (the model's mode is restored). The loss is the mean over
 /// examples, assuming `loss` returns a batch mean; accuracy is NaN when not
-/// measured.
+/// measured. With `sum_across_processes`, each process evaluates its shard
+/// and the figures are over every process's examples.
 struct Evaluation {
   double loss = 0;
   double accuracy = 0;
   std::int64_t examples = 0;
 };
 Evaluation evaluate(nn::Module& model, const LossFunction& loss, data::DataLoader& loader,
-                    Accuracy accuracy = Accuracy::automatic);
+                    Accuracy accuracy = Accuracy::automatic, const SumAcrossProcesses& sum_across_processes = {});
 
 /// The number of correct predictions in a batch (see Accuracy), or −1 when
 /// accuracy does not apply to these shapes and dtypes.
