@@ -46,11 +46,8 @@ std::uint64_t Generator::below(std::uint64_t n) {
 
 namespace {
 
-void check_extents(const Shape& shape, const char* op, const Site& site) {
-  for (std::int64_t d : shape) {
-    if (d < 0) throw ShapeError(std::string(op) + ": negative extent in shape " + shape.str(), site);
-  }
-}
+// The largest element size: a shape checked with it fits any dtype.
+void check_extents(const Shape& shape, const char* op, const Site& site) { check_numel(shape, f64, op, site); }
 
 template <class F>
 Tensor generate(const Shape& shape, Dtype dtype, F next) {
@@ -92,8 +89,14 @@ Tensor zeros(const Shape& shape, Dtype dtype, Site site) { return filled(shape, 
 Tensor ones(const Shape& shape, Dtype dtype, Site site) { return filled(shape, 1.0, dtype, "ones", site); }
 Tensor full(const Shape& shape, double value, Dtype dtype, Site site) { return filled(shape, value, dtype, "full", site); }
 
-Tensor zeros_like(const Tensor& x) { return zeros(x.shape(), x.dtype()); }
-Tensor ones_like(const Tensor& x) { return ones(x.shape(), x.dtype()); }
+Tensor zeros_like(const Tensor& x) {
+  check_defined(x, "zeros_like", Site());
+  return zeros(x.shape(), x.dtype());
+}
+Tensor ones_like(const Tensor& x) {
+  check_defined(x, "ones_like", Site());
+  return ones(x.shape(), x.dtype());
+}
 Tensor scalar(double value, Dtype dtype) { return full({}, value, dtype); }
 
 Tensor arange(double start, double stop, double step, Dtype dtype, Site site) {
@@ -109,6 +112,7 @@ Tensor arange(double start, double stop, double step, Dtype dtype, Site site) {
                           site);
   }
   const auto n = static_cast<std::int64_t>(count);
+  check_numel({n}, dtype, "arange", site);
   std::int64_t i = 0;
   return generate({n}, dtype, [&] { return start + static_cast<double>(i++) * step; });
 }
@@ -118,6 +122,7 @@ namespace {
 // `values` laid out in `shape`; `op` names the caller in the error.
 Tensor from_values(const std::vector<double>& values, const Shape& shape, Dtype dtype, const char* op,
                    const Site& site) {
+  check_extents(shape, op, site);
   if (static_cast<std::int64_t>(values.size()) != shape.numel()) {
     throw ShapeError(std::string(op) + ": " + std::to_string(values.size()) + " values do not fill shape " +
                          shape.str() + " (" + std::to_string(shape.numel()) + " elements)",
@@ -138,6 +143,7 @@ Tensor from_vector(const std::vector<float>& values, const Shape& shape, Site si
 }
 
 Tensor from_vector(const std::vector<std::int64_t>& values, const Shape& shape, Site site) {
+  check_extents(shape, "from_vector", site);
   if (static_cast<std::int64_t>(values.size()) != shape.numel()) {
     throw ShapeError("from_vector: " + std::to_string(values.size()) + " values do not fill shape " + shape.str(), site);
   }
@@ -201,6 +207,7 @@ Tensor bernoulli(const Shape& shape, double p, Generator& gen, Dtype dtype, Site
 
 Tensor randperm(std::int64_t n, Generator& gen, Site site) {
   if (n < 0) throw InvalidArgument("randperm: n must be >= 0, got " + std::to_string(n), site);
+  check_numel({n}, i64, "randperm", site);
   std::vector<std::int64_t> perm(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) perm[static_cast<std::size_t>(i)] = i;
   // Fisher–Yates.
