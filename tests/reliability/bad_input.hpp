@@ -67,6 +67,15 @@ inline void check_values_nan(const Tensor& t, const std::vector<double>& expecte
   }
 }
 
+/// Backward from sum(y) gives `x` a gradient of zeros of its shape: a
+/// zero-size batch trains nothing, and crashes nothing, on the way back.
+inline void check_zero_grad(const Tensor& y, const Tensor& x) {
+  sum(y).backward();
+  REQUIRE(x.grad().defined());
+  CHECK(x.grad().shape() == x.shape());
+  for (double g : x.grad().to_vector<double>()) CHECK(g == 0);
+}
+
 inline Tensor i64_tensor(const std::vector<std::int64_t>& values, const Shape& shape) {
   return from_vector(values, shape);
 }

@@ -235,6 +235,8 @@ std::vector<BadInputCase> matmul_cases() {
     CHECK_OP_ERROR(ShapeError, matmul(ones({2, 3}), ones({2, 3}), false, false), "inner dimensions", "(2, 3)");
     // Empty operands: no rows gives no rows; an empty inner dimension sums nothing, 0.
     check_shape(matmul(zeros({0, 3}), ones({3, 4})), {0, 4});
+    const Tensor w = ones({3, 4}).requires_grad_();
+    check_zero_grad(matmul(zeros({5, 0, 3}), w), w);
     check_shape(matmul(zeros({2, 0, 3}), ones({3, 4})), {2, 0, 4});
     check_values_nan(matmul(ones({2, 0}), ones({0, 2})), {0, 0, 0, 0});
     check_values_nan(matmul(ones({0, 2}, f64), ones({0, 2}, f64), true, false), {0, 0, 0, 0});

@@ -32,6 +32,22 @@ void check_too_big(F&& make) {
   CHECK(threw);
 }
 
+// A zero-size batch goes forward to a zero-size output of `shape` and
+// backward to gradients of zeros, one per parameter, shaped like it.
+void check_zero_batch(nn::Module& layer, const Tensor& input, const Shape& shape) {
+  const Tensor y = layer(input);
+  check_shape(y, shape, y.dtype());
+  layer.zero_grad();
+  sum(y).backward();
+  for (const Tensor& p : layer.parameters()) {
+    if (!p.requires_grad()) continue;
+    REQUIRE(p.grad().defined());
+    CHECK(p.grad().shape() == p.shape());
+    for (double g : p.grad().to_vector<double>()) CHECK(g == 0);
+  }
+  layer.zero_grad();
+}
+
 // What every forward pass does with no input or an int64 one.
 void check_undefined_and_int(nn::Module& layer, const Tensor& int_input, const std::string& name) {
   CHECK_ERROR(InvalidArgument, layer(Tensor()), name, "undefined");
@@ -51,8 +67,8 @@ std::vector<BadInputCase> dense_cases() {
     CHECK_ERROR(ShapeError, layer(scalar(1.0)), "Linear(3 -> 2)", "(..., 3)", "()");
     CHECK_ERROR(ShapeError, layer(ones({4, 2})), "Linear(3 -> 2)", "3 features", "(4, 2)");
     CHECK_ERROR(DtypeError, layer(ones({4, 3}, f64)), "float64", "float32");
-    check_shape(layer(zeros({0, 3})), {0, 2});
-    check_shape(layer(zeros({2, 0, 3})), {2, 0, 2});
+    check_zero_batch(layer, zeros({0, 3}), {0, 2});
+    check_zero_batch(layer, zeros({2, 0, 3}), {2, 0, 2});
     check_shape(layer(zeros({3})), {2});
     // A NaN feature makes its row NaN, and only its row.
     const std::vector<double> y = layer(tensor({kNaN, 0, 0, 1, 1, 1}, {2, 3})).to_vector<double>();
@@ -109,7 +125,7 @@ std::vector<BadInputCase> dense_cases() {
     CHECK_ERROR(AxisError, layer(i64_tensor({0, 5}, {2})), "Embedding(5, 4)", "index 5", "0 to 4");
     CHECK_ERROR(AxisError, layer(i64_tensor({-1}, {1})), "Embedding(5, 4)", "index -1");
     CHECK_ERROR(ShapeError, layer(i64_tensor({0}, {1, 1, 1, 1, 1, 1, 1, 1})), "Embedding(5, 4)", "rank");
-    check_shape(layer(i64_tensor({}, {0})), {0, 4});
+    check_zero_batch(layer, i64_tensor({}, {0}), {0, 4});
     check_shape(layer(i64_tensor({}, {2, 0})), {2, 0, 4});
     check_shape(layer(i64_tensor({3}, {})), {4});
   }});
@@ -128,7 +144,7 @@ std::vector<BadInputCase> conv_cases() {
     CHECK_ERROR(ShapeError, layer(ones({3, 4, 4})), "Conv2d(3 -> 4, kernel (2, 2))", "(N, C, H, W)", "(3, 4, 4)");
     CHECK_ERROR(ShapeError, layer(ones({1, 2, 4, 4})), "Conv2d", "3 input channels", "(1, 2, 4, 4)");
     CHECK_ERROR(ShapeError, layer(ones({1, 3, 1, 1})), "conv2d", "larger than the padded input");
-    check_shape(layer(zeros({0, 3, 4, 4})), {0, 4, 3, 3});
+    check_zero_batch(layer, zeros({0, 3, 4, 4}), {0, 4, 3, 3});
     check_all_nan(layer(full({1, 3, 2, 2}, kNaN)));
     nn::Conv2d strided(3, 4, 2, {.stride = 0});
     CHECK_ERROR(InvalidArgument, strided(ones({1, 3, 4, 4})), "conv2d", "stride");
@@ -141,7 +157,7 @@ std::vector<BadInputCase> conv_cases() {
     check_undefined_and_int(layer, i64_tensor({1, 1, 1, 1, 1, 1}, {1, 3, 2}), "Conv1d(3 -> 4, kernel 2)");
     CHECK_ERROR(ShapeError, layer(ones({3, 4})), "Conv1d(3 -> 4, kernel 2)", "(N, C, L)", "(3, 4)");
     CHECK_ERROR(ShapeError, layer(ones({1, 2, 4})), "Conv1d", "3 input channels");
-    check_shape(layer(zeros({0, 3, 5})), {0, 4, 4});
+    check_zero_batch(layer, zeros({0, 3, 5}), {0, 4, 4});
     check_all_nan(layer(full({1, 3, 2}, kNaN)));
   }});
   using Pool = std::function<nn::ModulePtr(Extent2)>;
@@ -158,7 +174,7 @@ std::vector<BadInputCase> conv_cases() {
       check_undefined_and_int(layer, i64_tensor({1}, {1, 1, 1, 1}), "pool2d");
       CHECK_ERROR(ShapeError, layer(ones({4, 4})), "pool2d", "(N, C, H, W)", "(4, 4)");
       CHECK_ERROR(ShapeError, layer(ones({1, 1, 1, 4})), "pool2d", "larger than the padded input");
-      check_shape(layer(zeros({0, 3, 4, 4})), {0, 3, 2, 2});
+      check_zero_batch(layer, zeros({0, 3, 4, 4}).requires_grad_(), {0, 3, 2, 2});
       check_all_nan(layer(full({1, 1, 2, 2}, kNaN)));
     }});
   }
@@ -206,8 +222,9 @@ std::vector<BadInputCase> normalization_cases() {
       CHECK(std::isnan(out[static_cast<std::size_t>(per_channel - 1)]));
       CHECK(!std::isnan(out[static_cast<std::size_t>(per_channel)]));
       check_values_nan(layer->running_mean, {kNaN, layer->running_mean.to_vector<double>()[1]});
-      layer->eval();
-      check_shape((*layer)(zeros(empty)), empty);
+      std::shared_ptr<nn::BatchNorm> fresh = make(2, {});
+      fresh->eval();
+      check_zero_batch(*fresh, zeros(empty), empty);
     }});
   }
   cases.push_back({"LayerNorm", [] {
@@ -222,7 +239,7 @@ std::vector<BadInputCase> normalization_cases() {
     CHECK_ERROR(DtypeError, layer(i64_tensor({1, 2, 3}, {3})), "LayerNorm((3,))", "int64");
     CHECK_ERROR(ShapeError, layer(ones({2, 4})), "LayerNorm((3,))", "(..., 3)", "(2, 4)");
     CHECK_ERROR(ShapeError, layer(scalar(1.0)), "LayerNorm((3,))", "()");
-    check_shape(layer(zeros({0, 3})), {0, 3});
+    check_zero_batch(layer, zeros({0, 3}), {0, 3});
     const std::vector<double> y = layer(tensor({kNaN, 1, 2, 3, 4, 5}, {2, 3})).to_vector<double>();
     for (std::size_t i = 0; i < 3; ++i) CHECK(std::isnan(y[i]));
     for (std::size_t i = 3; i < 6; ++i) CHECK(!std::isnan(y[i]));
@@ -260,7 +277,7 @@ std::vector<BadInputCase> recurrent_cases() {
       CHECK_ERROR(ShapeError, (*layer)(ones({2, 5, 4})), shown, "3 features", "(2, 5, 4)");
       CHECK_ERROR(ShapeError, (*layer)(ones({2, 0, 3})), shown, "at least one step", "(2, 0, 3)");
       CHECK_ERROR(DtypeError, (*layer)(ones({2, 5, 3}, f64)), shown, "float64", "float32");
-      check_shape((*layer)(zeros({0, 5, 3})), {0, 5, 4});
+      check_zero_batch(*layer, zeros({0, 5, 3}), {0, 5, 4});
       // A NaN at step 1 of sample 0 spoils that sample from step 1 on, and nothing before or elsewhere.
       Tensor x = zeros({2, 3, 3});
       x.mutable_data<float>()[3] = static_cast<float>(kNaN);

@@ -79,6 +79,8 @@ std::vector<BadInputCase> loss_and_init_cases() {
       const Tensor none_labels = i64_tensor({}, {0});
       check_values_nan(loss(zeros({0, 3}), none_labels, total), {0});
       check_shape(loss(zeros({0, 3}), none_labels, none), {0});
+      const Tensor no_scores = zeros({0, 3}).requires_grad_();
+      check_zero_grad(loss(no_scores, none_labels, total), no_scores);
       CHECK_ERROR(ShapeError, loss(zeros({0, 3}), none_labels, mean), name, "no elements");
       // A NaN score spoils its sample's loss and no other.
       const std::vector<double> per_sample = loss(tensor({kNaN, 0, 0, 0, 0, 0}, {2, 3}, f64), labels, none).to_vector<double>();

@@ -279,6 +279,8 @@ std::vector<BadInputCase> network_cases() {
     CHECK_OP_ERROR(ShapeError, conv2d(ones({1, 3, 4, 4}), w, {}, {.padding = kMaxI64 / 2}), "conv2d", "padding");
     CHECK_OP_ERROR(ShapeError, conv2d(ones({1, 3, 4, 4}), w, {}, {.padding = kHuge}), "conv2d", "too many elements");
     check_shape(conv2d(zeros({0, 3, 4, 4}), w), {0, 4, 3, 3});
+    const Tensor trained = ones({4, 3, 2, 2}).requires_grad_();
+    check_zero_grad(conv2d(zeros({0, 3, 4, 4}), trained), trained);
     check_shape(conv2d(zeros({2, 0, 4, 4}), ones({4, 0, 2, 2}), ones({4})), {2, 4, 3, 3});
     // A NaN reaches exactly the windows that cover it.
     Tensor x = zeros({1, 3, 3, 3});
@@ -323,6 +325,8 @@ std::vector<BadInputCase> network_cases() {
       CHECK_ERROR(InvalidArgument, op(ones({2, 3}), -1, kNaN), name, "temperature");
       CHECK_ERROR(InvalidArgument, op(ones({2, 3}), -1, 1e-300), name, "temperature", "overflows");
       check_shape(op(zeros({0, 3}), -1, 1), {0, 3});
+      const Tensor none = zeros({0, 3}).requires_grad_();
+      check_zero_grad(op(none, -1, 1), none);
       check_shape(op(zeros({2, 0}), -1, 1), {2, 0});
       // A NaN poisons its own slice, and only that one (PyTorch).
       const std::vector<double> y = op(tensor({kNaN, 1, 2, 3}, {2, 2}, f64), -1, 1).to_vector<double>();
@@ -349,7 +353,8 @@ std::vector<BadInputCase> network_cases() {
       CHECK_ERROR(ShapeError, op(ones({1, 1, 4, 4}), 5), name, "(5, 5)", "(1, 1, 4, 4)");
       CHECK_ERROR(ShapeError, op(ones({1, 1, 0, 4}), 1), name, "non-zero", "(1, 1, 0, 4)");
       CHECK_ERROR(ShapeError, op(ones({1, 1, 4, 4}), kMaxI64), name, "larger than the padded input");
-      check_shape(op(zeros({0, 2, 4, 4}), 2), {0, 2, 2, 2});
+      const Tensor none = zeros({0, 2, 4, 4}).requires_grad_();
+      check_zero_grad(op(none, 2), none);
       check_shape(op(zeros({2, 0, 4, 4}), 2), {2, 0, 2, 2});
       // Windows [NaN 1; 4 5] and [2 3; 6 7]: NaN stays in its own window.
       const std::vector<double> y = op(tensor({kNaN, 1, 2, 3, 4, 5, 6, 7}, {1, 1, 2, 4}, f64), 2).to_vector<double>();
