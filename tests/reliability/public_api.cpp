@@ -4,7 +4,6 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -62,11 +61,34 @@ std::set<std::string> declared_functions(std::string_view header) {
 }
 
 std::map<std::string, std::string> declared_bases(std::string_view header) {
-  static const std::regex pattern(R"((?:class|struct)\s+(\w+)\s*(?:final\s*)?:\s*(?:public\s+)?([\w:]+))");
   std::map<std::string, std::string> bases;
-  const std::string text(header);
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), pattern); it != std::sregex_iterator(); ++it) {
-    bases[(*it)[1].str()] = (*it)[2].str();
+  std::size_t at = 0;
+  // Reads what follows `at`: spaces, then a word of identifier characters (and ':' when `scoped`).
+  auto skip_spaces = [&] {
+    while (at < header.size() && std::isspace(static_cast<unsigned char>(header[at]))) ++at;
+  };
+  auto word = [&](bool scoped) {
+    skip_spaces();
+    const std::size_t begin = at;
+    while (at < header.size() && (is_identifier_char(header[at]) || (scoped && header[at] == ':'))) ++at;
+    return std::string(header.substr(begin, at - begin));
+  };
+  while (at < header.size()) {
+    const std::string keyword = word(false);
+    if (keyword.empty()) {
+      ++at;  // punctuation
+      continue;
+    }
+    if (keyword != "class" && keyword != "struct") continue;
+    const std::string name = word(false);
+    std::size_t after_name = at;
+    if (word(false) != "final") at = after_name;
+    skip_spaces();
+    if (name.empty() || at >= header.size() || header[at] != ':') continue;
+    ++at;
+    after_name = at;
+    if (word(false) != "public") at = after_name;
+    if (const std::string base = word(true); !base.empty()) bases[name] = base;
   }
   return bases;
 }
