@@ -47,6 +47,14 @@ Tensor empty(const Shape& shape, Dtype dtype) {
   const std::int64_t bytes = checked_bytes(shape, dtype);
   if (bytes == -1) throw ShapeError("empty: negative extent in shape " + shape.str());
   if (bytes == -2) throw ShapeError("tensor of shape " + shape.str() + " has too many elements to count in int64");
+  // 256 TiB: more than a 48-bit address space holds, so the request cannot
+  // succeed; refused here, before the allocator (under AddressSanitizer, an
+  // allocator asked for more than it supports aborts instead of throwing).
+  constexpr std::int64_t kMaxBytes = std::int64_t{1} << 48;
+  if (bytes > kMaxBytes) {
+    throw AllocationError("cannot allocate " + std::to_string(bytes) + " bytes for a " + dtype_name(dtype) +
+                          " tensor of shape " + shape.str() + ": more than the address space");
+  }
   Storage* storage = nullptr;
   try {
     storage = Storage::allocate(static_cast<std::size_t>(bytes));
