@@ -46,8 +46,6 @@ std::uint64_t Generator::below(std::uint64_t n) {
 
 namespace {
 
-// The largest element size: a shape checked with it fits any dtype.
-void check_extents(const Shape& shape, const char* op, const Site& site) { check_numel(shape, f64, op, site); }
 
 template <class F>
 Tensor generate(const Shape& shape, Dtype dtype, F next) {
@@ -78,7 +76,7 @@ void check_float_dtype(Dtype dtype, const char* op, const Site& site) {
 
 namespace {
 Tensor filled(const Shape& shape, double value, Dtype dtype, const char* op, const Site& site) {
-  check_extents(shape, op, site);
+  check_numel(shape, dtype, op, site);
   Tensor t = detail::empty(shape, dtype);
   kernels::fill(t, value);
   return t;
@@ -122,7 +120,7 @@ namespace {
 // `values` laid out in `shape`; `op` names the caller in the error.
 Tensor from_values(const std::vector<double>& values, const Shape& shape, Dtype dtype, const char* op,
                    const Site& site) {
-  check_extents(shape, op, site);
+  check_numel(shape, dtype, op, site);
   if (static_cast<std::int64_t>(values.size()) != shape.numel()) {
     throw ShapeError(std::string(op) + ": " + std::to_string(values.size()) + " values do not fill shape " +
                          shape.str() + " (" + std::to_string(shape.numel()) + " elements)",
@@ -143,7 +141,7 @@ Tensor from_vector(const std::vector<float>& values, const Shape& shape, Site si
 }
 
 Tensor from_vector(const std::vector<std::int64_t>& values, const Shape& shape, Site site) {
-  check_extents(shape, "from_vector", site);
+  check_numel(shape, i64, "from_vector", site);
   if (static_cast<std::int64_t>(values.size()) != shape.numel()) {
     throw ShapeError("from_vector: " + std::to_string(values.size()) + " values do not fill shape " + shape.str(), site);
   }
@@ -162,12 +160,12 @@ Tensor tensor(std::initializer_list<double> values, const Shape& shape, Dtype dt
 
 Tensor randn(const Shape& shape, Generator& gen, Dtype dtype, Site site) {
   check_float_dtype(dtype, "randn", site);
-  check_extents(shape, "randn", site);
+  check_numel(shape, dtype, "randn", site);
   return generate(shape, dtype, [&] { return gen.normal(); });
 }
 
 Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, Dtype dtype, Site site) {
-  check_extents(shape, "normal", site);
+  check_numel(shape, dtype, "normal", site);
   check_float_dtype(dtype, "normal", site);
   check_finite("normal", site, {{"mean", mean}, {"stddev", stddev}});
   if (!(stddev >= 0)) throw InvalidArgument("normal: stddev must be >= 0, got " + std::to_string(stddev), site);
@@ -175,7 +173,7 @@ Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, Dt
 }
 
 Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen, Dtype dtype, Site site) {
-  check_extents(shape, "uniform", site);
+  check_numel(shape, dtype, "uniform", site);
   check_float_dtype(dtype, "uniform", site);
   check_finite("uniform", site, {{"lo", lo}, {"hi", hi}, {"hi - lo", hi - lo}});
   if (!(lo <= hi)) {
@@ -200,7 +198,7 @@ Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen, Dtype d
 }
 
 Tensor bernoulli(const Shape& shape, double p, Generator& gen, Dtype dtype, Site site) {
-  check_extents(shape, "bernoulli", site);
+  check_numel(shape, dtype, "bernoulli", site);
   if (!(p >= 0 && p <= 1)) throw InvalidArgument("bernoulli: p must be in [0, 1], got " + std::to_string(p), site);
   return generate(shape, dtype, [&] { return gen.uniform() < p ? 1.0 : 0.0; });
 }

@@ -39,7 +39,7 @@ void check_fits_int64(const Tensor& x, const Site& site) {
     constexpr double kLimit = 0x1.0p63;
     for (std::int64_t i = 0; i < x.numel(); ++i) {
       const double v = static_cast<double>(p[i]);
-      if (!(v > -kLimit - 1024 && v < kLimit)) {
+      if (!(v >= -kLimit && v < kLimit)) {
         std::ostringstream value;
         value << v;
         throw InvalidArgument("to_dtype: cannot convert " + value.str() + " (element " + std::to_string(i) + " of " +

@@ -136,6 +136,8 @@ std::vector<BadInputCase> shape_cases() {
     CHECK_OP_ERROR(InvalidArgument, to_dtype(tensor({1, kNaN}), i64), "to_dtype", "nan", "int64");
     CHECK_OP_ERROR(InvalidArgument, to_dtype(tensor({kInf}, f64), i64), "to_dtype", "inf", "int64");
     CHECK_OP_ERROR(InvalidArgument, to_dtype(tensor({1e30}, f64), i64), "to_dtype", "int64");
+    CHECK_OP_ERROR(InvalidArgument, to_dtype(tensor({0x1.0p63}, f64), i64), "to_dtype", "int64");
+    CHECK(to_dtype(tensor({-0x1.0p63}, f64), i64).to_vector<std::int64_t>().front() == std::numeric_limits<std::int64_t>::min());
     check_values_nan(to_dtype(tensor({kNaN, -kInf}, f64), f32), {kNaN, -kInf});
     check_values_nan(to_dtype(tensor({1e300}, f64), f32), {kInf});
     check_shape(to_dtype(zeros({0}), i64), {0}, i64);
