@@ -136,7 +136,9 @@ Tensor grad(const Tensor& output, const Tensor& input, GradOptions options) {
 
 Tensor jacobian(const TensorFn& f, const Tensor& x) {
   const Tensor leaf = fresh_leaf(x, "jacobian");
-  return jacobian_of(f(leaf), leaf, "jacobian");
+  const Tensor y = f(leaf);
+  if (!y.defined()) throw InvalidArgument("jacobian: f returned an undefined tensor for x " + x.shape().str());
+  return jacobian_of(y, leaf, "jacobian");
 }
 
 Tensor hessian(const TensorFn& f, const Tensor& x) {

@@ -15,12 +15,54 @@ namespace tg {
 
 namespace detail {
 
-Tensor empty(const Shape& shape, Dtype dtype) {
+namespace {
+
+// std::bad_alloc with a message that says what could not be allocated.
+class AllocationError : public std::bad_alloc {
+ public:
+  explicit AllocationError(std::string message) : message_(std::move(message)) {}
+  const char* what() const noexcept override { return message_.c_str(); }
+
+ private:
+  std::string message_;
+};
+
+}  // namespace
+
+std::int64_t checked_bytes(const Shape& shape, Dtype dtype) {
+  auto bytes = static_cast<std::int64_t>(dtype_size(dtype));
   for (std::int64_t d : shape) {
-    if (d < 0) throw ShapeError("empty: negative extent in shape " + shape.str());
+    if (d < 0) return -1;
   }
-  const std::size_t bytes = static_cast<std::size_t>(shape.numel()) * dtype_size(dtype);
-  return Tensor(std::make_shared<TensorImpl>(StoragePtr(Storage::allocate(bytes)), shape, dtype));
+  for (std::int64_t d : shape) {
+    if (d == 0) return 0;
+  }
+  for (std::int64_t d : shape) {
+    if (__builtin_mul_overflow(bytes, d, &bytes)) return -2;
+  }
+  return bytes;
+}
+
+Tensor empty(const Shape& shape, Dtype dtype) {
+  const std::int64_t bytes = checked_bytes(shape, dtype);
+  if (bytes == -1) throw ShapeError("empty: negative extent in shape " + shape.str());
+  if (bytes == -2) throw ShapeError("tensor of shape " + shape.str() + " has too many elements to count in int64");
+  // 256 TiB: more than a 48-bit address space holds, so the request cannot
+  // succeed; refused here, before the allocator (under AddressSanitizer, an
+  // allocator asked for more than it supports aborts instead of throwing).
+  constexpr std::int64_t kMaxBytes = std::int64_t{1} << 48;
+  if (bytes > kMaxBytes) {
+    throw AllocationError("cannot allocate " + std::to_string(bytes) + " bytes for a " + dtype_name(dtype) +
+                          " tensor of shape " + shape.str() + ": more than the address space");
+  }
+  Storage* storage = nullptr;
+  try {
+    storage = Storage::allocate(static_cast<std::size_t>(bytes));
+  } catch (const std::bad_alloc&) {
+    throw AllocationError("cannot allocate " + std::to_string(bytes) + " bytes for a " + dtype_name(dtype) +
+                          " tensor of shape " + shape.str());
+  }
+  return Tensor(std::make_shared<TensorImpl>(StoragePtr(storage), shape, dtype));
 }
 
 Tensor alias(const Tensor& x, const Shape& shape) {

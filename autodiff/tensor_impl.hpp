@@ -44,6 +44,9 @@ namespace detail {
 
 /// A new tensor with uninitialised values.
 Tensor empty(const Shape& shape, Dtype dtype);
+/// The bytes a tensor of `shape` and `dtype` takes; -1 for a negative
+/// extent, -2 when the count overflows int64 (so numel() cannot be trusted).
+std::int64_t checked_bytes(const Shape& shape, Dtype dtype);
 /// A new tensor sharing x's storage under another shape of the same numel.
 Tensor alias(const Tensor& x, const Shape& shape);
 /// A copy of the values into fresh storage (no record).

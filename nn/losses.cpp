@@ -42,9 +42,15 @@ void check_reduction(Reduction reduction, const char* op, const Site& site) {
   }
 }
 
-Tensor reduce(const Tensor& loss, Reduction reduction, const Site& site) {
+Tensor reduce(const Tensor& loss, Reduction reduction, const char* op, const Site& site) {
   switch (reduction) {
-    case Reduction::mean: return mean(loss, {}, false, site);
+    case Reduction::mean:
+      if (loss.numel() == 0) {
+        throw ShapeError(std::string(op) + ": no elements to average, the loss is " + loss.shape().str() +
+                             " (an empty batch: use Reduction::sum or none)",
+                         site);
+      }
+      return mean(loss, {}, false, site);
     case Reduction::sum: return sum(loss, {}, false, site);
     case Reduction::none: break;
   }
@@ -183,12 +189,12 @@ const char* reduction_name(Reduction reduction) {
 Tensor mse_loss(const Tensor& pred, const Tensor& target, Reduction reduction, Site site) {
   check_operands(pred, "pred", target, reduction, "mse_loss", site);
   const Tensor d = sub(pred, target, site);
-  return reduce(mul(d, d, site), reduction, site);
+  return reduce(mul(d, d, site), reduction, "mse_loss", site);
 }
 
 Tensor l1_loss(const Tensor& pred, const Tensor& target, Reduction reduction, Site site) {
   check_operands(pred, "pred", target, reduction, "l1_loss", site);
-  return reduce(abs(sub(pred, target, site), site), reduction, site);
+  return reduce(abs(sub(pred, target, site), site), reduction, "l1_loss", site);
 }
 
 Tensor huber_loss(const Tensor& pred, const Tensor& target, double delta, Reduction reduction, Site site) {
@@ -201,7 +207,7 @@ Tensor huber_loss(const Tensor& pred, const Tensor& target, double delta, Reduct
   const Tensor a = abs(sub(pred, target, site), site);
   const Tensor q = clamp(a, 0.0, delta, site);
   const Tensor loss = add(mul(mul(q, q, site), 0.5, site), mul(sub(a, q, site), delta, site), site);
-  return reduce(loss, reduction, site);
+  return reduce(loss, reduction, "huber_loss", site);
 }
 
 Tensor binary_cross_entropy(const Tensor& probabilities, const Tensor& target, Reduction reduction, Site site) {
@@ -213,7 +219,7 @@ Tensor binary_cross_entropy(const Tensor& probabilities, const Tensor& target, R
   const Tensor log_p = floored_log(p, site);
   const Tensor log_not_p = floored_log(sub(one, p, site), site);
   const Tensor loss = neg(add(mul(target, log_p, site), mul(sub(one, target, site), log_not_p, site), site), site);
-  return reduce(loss, reduction, site);
+  return reduce(loss, reduction, "binary_cross_entropy", site);
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target, Reduction reduction, Site site) {
@@ -224,7 +230,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
   // there) rather than ½ − t, and logits of exactly 0 are what a zero-
   // initialised output layer produces.
   const Tensor loss = sub(softplus(logits, 1.0, 20.0, site), mul(logits, target, site), site);
-  return reduce(loss, reduction, site);
+  return reduce(loss, reduction, "binary_cross_entropy_with_logits", site);
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels, Reduction reduction, double label_smoothing,
@@ -245,7 +251,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels, Reduction reduc
     const Tensor uniform_part = neg(mean(log_p, 1, false, site), site);
     loss = add(mul(loss, 1.0 - label_smoothing, site), mul(uniform_part, label_smoothing, site), site);
   }
-  return reduce(loss, reduction, site);
+  return reduce(loss, reduction, "cross_entropy", site);
 }
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& labels, Reduction reduction, Site site) {
@@ -265,7 +271,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& labels, Reduction reducti
                      site);
   }
   check_class_indices(labels, s, "nll_loss", site);
-  return reduce(neg(gather(log_probs, 1, labels, site), site), reduction, site);
+  return reduce(neg(gather(log_probs, 1, labels, site), site), reduction, "nll_loss", site);
 }
 
 }  // namespace tg::nn

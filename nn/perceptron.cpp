@@ -21,6 +21,9 @@ double step_of(Step step, double activation) {
 
 Perceptron::Perceptron(std::int64_t n, Step s, Dtype dtype) : Module("Perceptron"), inputs(n), step(s) {
   if (n <= 0) throw InvalidArgument("Perceptron: inputs must be positive, got " + std::to_string(n));
+  if (!is_floating(dtype)) {
+    throw DtypeError("Perceptron: the weight holds float32 or float64 values, got dtype " + std::string(dtype_name(dtype)));
+  }
   weight = register_parameter("weight", zeros({n}, dtype), /*requires_grad=*/false);
 }
 

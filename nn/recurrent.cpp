@@ -76,6 +76,10 @@ RecurrentBase::RecurrentBase(std::string type_name, Cell cell, std::int64_t inpu
     throw InvalidArgument(type_name + ": dropout must be in [0, 1), got " + got.str());
   }
   const std::int64_t gates = cell == Cell::lstm ? 4 : cell == Cell::gru ? 3 : 1;
+  if (std::int64_t rows = 0; __builtin_mul_overflow(gates, hidden, &rows)) {
+    throw ShapeError(type_name + ": hidden_size " + std::to_string(hidden) + " has too many elements for " +
+                     std::to_string(gates) + " gates (their weights' rows overflow int64)");
+  }
   // PyTorch's reset_parameters: U(−1/√H, 1/√H) for everything, in registration order.
   const double bound = 1.0 / std::sqrt(static_cast<double>(hidden));
   Generator& gen = generator_ ? *generator_ : default_generator();

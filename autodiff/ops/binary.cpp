@@ -96,7 +96,8 @@ Tensor pow(const Tensor& a, const Tensor& b, Site site) {
 }
 
 Tensor maximum(const Tensor& a, const Tensor& b, Site site) {
-  Tensor y = map_binary(a, b, "maximum", site, [](auto x, auto z) { return x > z ? x : z; });
+  // A NaN in x wins as one in z does (PyTorch): x > z is false for both.
+  Tensor y = map_binary(a, b, "maximum", site, [](auto x, auto z) { return x > z || x != x ? x : z; });
   if (should_record(a, b)) {
     record("maximum", site, y, [sa = detail::Saved(a), sb = detail::Saved(b)](const Tensor& g, VjpContext& ctx) {
       const Tensor& a = sa.get();
@@ -114,7 +115,7 @@ Tensor maximum(const Tensor& a, const Tensor& b, Site site) {
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b, Site site) {
-  Tensor y = map_binary(a, b, "minimum", site, [](auto x, auto z) { return x < z ? x : z; });
+  Tensor y = map_binary(a, b, "minimum", site, [](auto x, auto z) { return x < z || x != x ? x : z; });
   if (should_record(a, b)) {
     record("minimum", site, y, [sa = detail::Saved(a), sb = detail::Saved(b)](const Tensor& g, VjpContext& ctx) {
       const Tensor& a = sa.get();

@@ -28,6 +28,15 @@ void check_pair(const Tensor& a, const Tensor& b, const char* op, const Site& si
   }
 }
 
+void check_numel(const Shape& shape, Dtype dtype, const char* op, const Site& site) {
+  const std::int64_t bytes = detail::checked_bytes(shape, dtype);
+  if (bytes == -1) throw ShapeError(std::string(op) + ": negative extent in shape " + shape.str(), site);
+  if (bytes == -2) {
+    throw ShapeError(std::string(op) + ": shape " + shape.str() + " has too many elements (its size in bytes overflows int64)",
+                     site);
+  }
+}
+
 int normalize_axis(int axis, int rank, const Shape& shape, const char* op, const Site& site) {
   if (axis < -rank || axis >= rank) {
     const std::string expected = rank == 0 ? "a 0-d tensor has no axes"

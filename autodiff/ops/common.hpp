@@ -24,6 +24,10 @@ void check_defined(const Tensor& t, const char* op, const Site& site);
 void check_float(const Tensor& t, const char* op, const Site& site);
 /// Both defined, floating, and of one dtype.
 void check_pair(const Tensor& a, const Tensor& b, const char* op, const Site& site);
+/// Throws ShapeError naming `op` when `shape` has a negative extent or more
+/// elements than int64 can count in bytes of `dtype`: a size that would wrap
+/// around instead of failing to allocate.
+void check_numel(const Shape& shape, Dtype dtype, const char* op, const Site& site);
 /// `axis` in [-rank, rank) mapped to [0, rank); the error names `shape`.
 /// (rank is shape.rank(), or one more where a new axis is inserted.)
 int normalize_axis(int axis, int rank, const Shape& shape, const char* op, const Site& site);

@@ -51,8 +51,20 @@ Geometry geometry(const char* op, int dims, std::int64_t n, std::int64_t c, std:
   }
   Geometry g{n, c, h, w, kernel.h, kernel.w, o.stride.h, o.stride.w, o.padding.h, o.padding.w,
              o.dilation.h, o.dilation.w, 0, 0};
-  const std::int64_t span_h = g.dh * (g.kh - 1) + 1, span_w = g.dw * (g.kw - 1) + 1;
-  const std::int64_t padded_h = h + 2 * g.ph, padded_w = w + 2 * g.pw;
+  // Spans past int64 would wrap around in the window arithmetic.
+  std::int64_t span_h = 0, span_w = 0, padded_h = 0, padded_w = 0;
+  auto span = [](std::int64_t d, std::int64_t k, std::int64_t& out) {
+    return __builtin_mul_overflow(d, k - 1, &out) || __builtin_add_overflow(out, 1, &out);
+  };
+  auto padded = [](std::int64_t extent, std::int64_t pad, std::int64_t& out) {
+    return __builtin_mul_overflow(pad, 2, &out) || __builtin_add_overflow(out, extent, &out);
+  };
+  if (span(g.dh, g.kh, span_h) || span(g.dw, g.kw, span_w) || padded(h, g.ph, padded_h) ||
+      padded(w, g.pw, padded_w)) {
+    throw ShapeError(name + ": kernel " + pair_str(g.kh, g.kw, dims) + " with dilation " + pair_str(g.dh, g.dw, dims) +
+                         " and padding " + pair_str(g.ph, g.pw, dims) + " overflows int64 (input " + input.str() + ")",
+                     site);
+  }
   if (span_h > padded_h || span_w > padded_w) {
     throw ShapeError(name + ": kernel " + pair_str(g.kh, g.kw, dims) + " with dilation " +
                          pair_str(g.dh, g.dw, dims) + " spans " + pair_str(span_h, span_w, dims) +
@@ -62,6 +74,8 @@ Geometry geometry(const char* op, int dims, std::int64_t n, std::int64_t c, std:
   }
   g.oh = (padded_h - span_h) / g.sh + 1;
   g.ow = (padded_w - span_w) / g.sw + 1;
+  // The unfolded columns, (N, C·kh·kw, Ho·Wo): the largest tensor the op makes.
+  check_numel(Shape{g.n, g.c, g.kh, g.kw, g.oh, g.ow}, Dtype::f64, op, site);
   return g;
 }
 

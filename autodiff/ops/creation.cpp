@@ -46,11 +46,6 @@ std::uint64_t Generator::below(std::uint64_t n) {
 
 namespace {
 
-void check_extents(const Shape& shape, const char* op, const Site& site) {
-  for (std::int64_t d : shape) {
-    if (d < 0) throw ShapeError(std::string(op) + ": negative extent in shape " + shape.str(), site);
-  }
-}
 
 template <class F>
 Tensor generate(const Shape& shape, Dtype dtype, F next) {
@@ -81,7 +76,7 @@ void check_float_dtype(Dtype dtype, const char* op, const Site& site) {
 
 namespace {
 Tensor filled(const Shape& shape, double value, Dtype dtype, const char* op, const Site& site) {
-  check_extents(shape, op, site);
+  check_numel(shape, dtype, op, site);
   Tensor t = detail::empty(shape, dtype);
   kernels::fill(t, value);
   return t;
@@ -92,8 +87,14 @@ Tensor zeros(const Shape& shape, Dtype dtype, Site site) { return filled(shape, 
 Tensor ones(const Shape& shape, Dtype dtype, Site site) { return filled(shape, 1.0, dtype, "ones", site); }
 Tensor full(const Shape& shape, double value, Dtype dtype, Site site) { return filled(shape, value, dtype, "full", site); }
 
-Tensor zeros_like(const Tensor& x) { return zeros(x.shape(), x.dtype()); }
-Tensor ones_like(const Tensor& x) { return ones(x.shape(), x.dtype()); }
+Tensor zeros_like(const Tensor& x) {
+  check_defined(x, "zeros_like", Site());
+  return zeros(x.shape(), x.dtype());
+}
+Tensor ones_like(const Tensor& x) {
+  check_defined(x, "ones_like", Site());
+  return ones(x.shape(), x.dtype());
+}
 Tensor scalar(double value, Dtype dtype) { return full({}, value, dtype); }
 
 Tensor arange(double start, double stop, double step, Dtype dtype, Site site) {
@@ -109,6 +110,7 @@ Tensor arange(double start, double stop, double step, Dtype dtype, Site site) {
                           site);
   }
   const auto n = static_cast<std::int64_t>(count);
+  check_numel({n}, dtype, "arange", site);
   std::int64_t i = 0;
   return generate({n}, dtype, [&] { return start + static_cast<double>(i++) * step; });
 }
@@ -118,6 +120,7 @@ namespace {
 // `values` laid out in `shape`; `op` names the caller in the error.
 Tensor from_values(const std::vector<double>& values, const Shape& shape, Dtype dtype, const char* op,
                    const Site& site) {
+  check_numel(shape, dtype, op, site);
   if (static_cast<std::int64_t>(values.size()) != shape.numel()) {
     throw ShapeError(std::string(op) + ": " + std::to_string(values.size()) + " values do not fill shape " +
                          shape.str() + " (" + std::to_string(shape.numel()) + " elements)",
@@ -138,6 +141,7 @@ Tensor from_vector(const std::vector<float>& values, const Shape& shape, Site si
 }
 
 Tensor from_vector(const std::vector<std::int64_t>& values, const Shape& shape, Site site) {
+  check_numel(shape, i64, "from_vector", site);
   if (static_cast<std::int64_t>(values.size()) != shape.numel()) {
     throw ShapeError("from_vector: " + std::to_string(values.size()) + " values do not fill shape " + shape.str(), site);
   }
@@ -156,12 +160,12 @@ Tensor tensor(std::initializer_list<double> values, const Shape& shape, Dtype dt
 
 Tensor randn(const Shape& shape, Generator& gen, Dtype dtype, Site site) {
   check_float_dtype(dtype, "randn", site);
-  check_extents(shape, "randn", site);
+  check_numel(shape, dtype, "randn", site);
   return generate(shape, dtype, [&] { return gen.normal(); });
 }
 
 Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, Dtype dtype, Site site) {
-  check_extents(shape, "normal", site);
+  check_numel(shape, dtype, "normal", site);
   check_float_dtype(dtype, "normal", site);
   check_finite("normal", site, {{"mean", mean}, {"stddev", stddev}});
   if (!(stddev >= 0)) throw InvalidArgument("normal: stddev must be >= 0, got " + std::to_string(stddev), site);
@@ -169,7 +173,7 @@ Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, Dt
 }
 
 Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen, Dtype dtype, Site site) {
-  check_extents(shape, "uniform", site);
+  check_numel(shape, dtype, "uniform", site);
   check_float_dtype(dtype, "uniform", site);
   check_finite("uniform", site, {{"lo", lo}, {"hi", hi}, {"hi - lo", hi - lo}});
   if (!(lo <= hi)) {
@@ -194,13 +198,14 @@ Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen, Dtype d
 }
 
 Tensor bernoulli(const Shape& shape, double p, Generator& gen, Dtype dtype, Site site) {
-  check_extents(shape, "bernoulli", site);
+  check_numel(shape, dtype, "bernoulli", site);
   if (!(p >= 0 && p <= 1)) throw InvalidArgument("bernoulli: p must be in [0, 1], got " + std::to_string(p), site);
   return generate(shape, dtype, [&] { return gen.uniform() < p ? 1.0 : 0.0; });
 }
 
 Tensor randperm(std::int64_t n, Generator& gen, Site site) {
   if (n < 0) throw InvalidArgument("randperm: n must be >= 0, got " + std::to_string(n), site);
+  check_numel({n}, i64, "randperm", site);
   std::vector<std::int64_t> perm(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) perm[static_cast<std::size_t>(i)] = i;
   // Fisher–Yates.

@@ -72,8 +72,14 @@ PoolGeometry pool_geometry(const Tensor& x, Extent2 kernel, const PoolStride& st
   }
   PoolGeometry g{s[0],     s[1],     s[2],      s[3],      kernel.h,   kernel.w, stride.h, stride.w,
                  padding.h, padding.w, dilation.h, dilation.w, 0,          0};
-  const std::int64_t span_h = g.dh * (g.kh - 1) + 1, span_w = g.dw * (g.kw - 1) + 1;
-  const std::int64_t padded_h = g.h + 2 * g.ph, padded_w = g.w + 2 * g.pw;
+  std::int64_t span_h = 0, span_w = 0;
+  if (__builtin_mul_overflow(g.dh, g.kh - 1, &span_h) || __builtin_add_overflow(span_h, 1, &span_h) ||
+      __builtin_mul_overflow(g.dw, g.kw - 1, &span_w) || __builtin_add_overflow(span_w, 1, &span_w)) {
+    throw ShapeError(name + ": kernel " + pair_str(g.kh, g.kw) + " with dilation " + pair_str(g.dh, g.dw) +
+                         " spans more than int64 holds (input " + s.str() + ")",
+                     site);
+  }
+  const std::int64_t padded_h = g.h + 2 * g.ph, padded_w = g.w + 2 * g.pw;  // padding <= kernel / 2: no overflow
   if (span_h > padded_h || span_w > padded_w) {
     const std::string dilated =
         g.dh == 1 && g.dw == 1 ? "" : " with dilation " + pair_str(g.dh, g.dw) + " spans " + pair_str(span_h, span_w) + " and";

@@ -3,6 +3,7 @@
 // (transpose, stack, flatten, squeeze, unsqueeze).
 #include <algorithm>
 #include <numeric>
+#include <sstream>
 
 #include "common.hpp"
 
@@ -27,6 +28,27 @@ void window(const Shape& shape, const SliceSpec& s, kernels::Strides& strides, s
 }
 
 Tensor slice_of(const Tensor& x, const SliceSpec& s, const Site& site);
+
+// Float to int64 truncates toward zero; a value int64 cannot hold (NaN, ±inf,
+// beyond ±2^63) has no result: converting it would be undefined behaviour.
+void check_fits_int64(const Tensor& x, const Site& site) {
+  if (!is_floating(x.dtype())) return;
+  kernels::dispatch_float(x.dtype(), "to_dtype", site, [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = x.impl()->data<T>();
+    constexpr double kLimit = 0x1.0p63;
+    for (std::int64_t i = 0; i < x.numel(); ++i) {
+      const double v = static_cast<double>(p[i]);
+      if (!(v >= -kLimit && v < kLimit)) {
+        std::ostringstream value;
+        value << v;
+        throw InvalidArgument("to_dtype: cannot convert " + value.str() + " (element " + std::to_string(i) + " of " +
+                                  x.shape().str() + " " + dtype_name(x.dtype()) + ") to int64",
+                              site);
+      }
+    }
+  });
+}
 
 // The adjoint of slice: g placed into zeros of `shape` at the slice.
 Tensor unslice(const Tensor& g, const Shape& shape, const SliceSpec& s, const Site& site) {
@@ -70,8 +92,8 @@ Tensor reshape(const Tensor& x, const Shape& shape_in, Site site) {
       throw ShapeError("reshape: invalid target shape " + shape_in.str() +
                            " (one extent may be -1, the others must be >= 0)",
                        site);
-    } else {
-      known *= shape[i];
+    } else if (__builtin_mul_overflow(known, shape[i], &known)) {
+      throw ShapeError("reshape: target shape " + shape_in.str() + " has too many elements", site);
     }
   }
   if (inferred >= 0) {
@@ -171,6 +193,7 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape, Site site) {
   if (!fits) {
     throw ShapeError("broadcast_to: cannot broadcast " + x.shape().str() + " to " + shape.str(), site);
   }
+  check_numel(shape, x.dtype(), "broadcast_to", site);
   Tensor y = kernels::gather_strided(x, shape, kernels::broadcast_strides(x.shape(), shape));
   if (should_record(x)) {
     record("broadcast_to", site, y, [in = x.shape()](const Tensor& g, VjpContext& ctx) { ctx.set(0, sum_to(g, in)); }, x);
@@ -193,8 +216,15 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<std::int64_t, std::int64
                                 ")",
                             site);
     }
-    shape[static_cast<int>(i)] += widths[i].first + widths[i].second;
+    std::int64_t& extent = shape[static_cast<int>(i)];
+    if (__builtin_add_overflow(extent, widths[i].first, &extent) ||
+        __builtin_add_overflow(extent, widths[i].second, &extent)) {
+      throw ShapeError("pad: widths (" + std::to_string(widths[i].first) + ", " + std::to_string(widths[i].second) +
+                           ") on axis " + std::to_string(i) + " of " + x.shape().str() + " overflow int64",
+                       site);
+    }
   }
+  check_numel(shape, x.dtype(), "pad", site);
   Tensor y = full(shape, value, x.dtype());
   const kernels::Strides strides = kernels::contiguous_strides(shape);
   std::int64_t offset = 0;
@@ -257,6 +287,11 @@ Tensor concat(const std::vector<Tensor>& tensors, int axis, Site site) {
 Tensor stack(const std::vector<Tensor>& tensors, int axis, Site site) {
   if (tensors.empty()) throw InvalidArgument("stack: needs at least one tensor", site);
   check_defined(tensors.front(), "stack", site);
+  if (tensors.front().rank() >= kMaxRank) {
+    throw ShapeError("stack: tensors of shape " + tensors.front().shape().str() + " have rank " +
+                         std::to_string(kMaxRank) + ", the maximum: a new axis does not fit",
+                     site);
+  }
   const int a = normalize_axis(axis, tensors.front().rank() + 1, tensors.front().shape(), "stack", site);
   std::vector<Tensor> expanded;
   expanded.reserve(tensors.size());
@@ -307,6 +342,11 @@ Tensor squeeze(const Tensor& x, int axis, Site site) {
 
 Tensor unsqueeze(const Tensor& x, int axis, Site site) {
   check_defined(x, "unsqueeze", site);
+  if (x.rank() >= kMaxRank) {
+    throw ShapeError("unsqueeze: " + x.shape().str() + " has rank " + std::to_string(kMaxRank) +
+                         ", the maximum: a new axis does not fit",
+                     site);
+  }
   const int a = normalize_axis(axis, x.rank() + 1, x.shape(), "unsqueeze", site);
   Shape shape;
   for (int i = 0; i < x.rank(); ++i) {
@@ -320,6 +360,7 @@ Tensor unsqueeze(const Tensor& x, int axis, Site site) {
 Tensor to_dtype(const Tensor& x, Dtype dtype, Site site) {
   check_defined(x, "to_dtype", site);
   if (x.dtype() == dtype) return x;
+  if (dtype == i64) check_fits_int64(x, site);
   Tensor y = kernels::convert(x, dtype);
   if (is_floating(dtype) && should_record(x)) {
     record("to_dtype", site, y, [from = x.dtype()](const Tensor& g, VjpContext& ctx) { ctx.set(0, to_dtype(g, from)); }, x);

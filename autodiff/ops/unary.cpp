@@ -129,7 +129,8 @@ Tensor sigmoid(const Tensor& x, Site site) {
 }
 
 Tensor relu(const Tensor& x, Site site) {
-  Tensor y = map_unary(x, "relu", site, [](auto v) { return v > 0 ? v : decltype(v)(0); });
+  // v <= 0 rather than v > 0: NaN is neither, and stays NaN (PyTorch).
+  Tensor y = map_unary(x, "relu", site, [](auto v) { return v <= 0 ? decltype(v)(0) : v; });
   if (should_record(x)) {
     record("relu", site, y, [ys = saved(y)](const Tensor& g, VjpContext& ctx) {
       ctx.set(0, g * positive_mask(ys.get()));
@@ -260,7 +261,8 @@ Tensor pow(const Tensor& x, double p, Site site) {
 Tensor heaviside(const Tensor& x, double at_zero, Site site) {
   Tensor y = map_unary(x, "heaviside", site, [at_zero](auto v) {
     using T = decltype(v);
-    return v > 0 ? T(1) : (v < 0 ? T(0) : static_cast<T>(at_zero));
+    // NaN is neither side of the step: it stays NaN (NumPy).
+    return v > 0 ? T(1) : (v < 0 ? T(0) : (v == 0 ? static_cast<T>(at_zero) : v));
   });
   if (should_record(x)) record("heaviside", site, y, [](const Tensor& g, VjpContext& ctx) { ctx.set(0, zeros_like(g)); }, x);
   return y;
@@ -269,7 +271,7 @@ Tensor heaviside(const Tensor& x, double at_zero, Site site) {
 Tensor sign(const Tensor& x, Site site) {
   Tensor y = map_unary(x, "sign", site, [](auto v) {
     using T = decltype(v);
-    return v > 0 ? T(1) : (v < 0 ? T(-1) : T(0));
+    return v > 0 ? T(1) : (v < 0 ? T(-1) : (v == 0 ? T(0) : v));  // NaN stays NaN (NumPy)
   });
   if (should_record(x)) record("sign", site, y, [](const Tensor& g, VjpContext& ctx) { ctx.set(0, zeros_like(g)); }, x);
   return y;

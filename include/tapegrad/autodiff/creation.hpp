@@ -1,5 +1,9 @@
 // Creating tensors: constants, ranges, and random values from an explicit,
 // seedable generator, so that a run is reproducible.
+//
+// tests/reliability/test_bad_input.cpp reads the ops of this header from the
+// declarations at column 0 (return type and name on the first line; see
+// tests/reliability/public_api.hpp) and requires a bad-input case for each.
 #pragma once
 
 #include <cstdint>

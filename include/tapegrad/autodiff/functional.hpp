@@ -1,5 +1,9 @@
 // Gradients as values: grad(), and on top of it the Jacobian, the Hessian and
 // Hessian-vector products that libtorch's C++ API lacks.
+//
+// tests/reliability/test_bad_input.cpp reads the ops of this header from the
+// declarations at column 0 (return type and name on the first line; see
+// tests/reliability/public_api.hpp) and requires a bad-input case for each.
 #pragma once
 
 #include <functional>

@@ -1,5 +1,9 @@
 // Activations as modules, for Sequential; each is also a function in
 // tapegrad/autodiff (tg::relu, tg::softmax, ...), which these call.
+//
+// tests/reliability/test_bad_input.cpp reads the ops of this header from the
+// declarations at column 0 (return type and name on the first line; see
+// tests/reliability/public_api.hpp) and requires a bad-input case for each.
 #pragma once
 
 #include <string_view>

@@ -7,6 +7,10 @@
 //
 // Naming follows PyTorch (torch.nn.init): a trailing underscore marks an
 // in-place function; xavier_* and kaiming_* are aliases of glorot_* and he_*.
+//
+// tests/reliability/test_bad_input.cpp reads the ops of this header from the
+// declarations at column 0 (return type and name on the first line; see
+// tests/reliability/public_api.hpp) and requires a bad-input case for each.
 #pragma once
 
 #include <functional>

@@ -7,6 +7,10 @@
 // against (N,) targets would compare every prediction with every target, an
 // (N, N) loss whose mean trains the wrong thing without any error; tapegrad
 // throws instead.
+//
+// tests/reliability/test_bad_input.cpp reads the ops of this header from the
+// declarations at column 0 (return type and name on the first line; see
+// tests/reliability/public_api.hpp) and requires a bad-input case for each.
 #pragma once
 
 #include "../autodiff/errors.hpp"

@@ -1,6 +1,10 @@
 // Module: the base of every layer and model. A module owns named parameters,
 // buffers and submodules; its forward pass composes taped ops, so the tape
 // differentiates it and no module writes a backward pass.
+//
+// tests/reliability/test_bad_input.cpp finds the layers of include/tapegrad/nn
+// from their `class Name : public Base` (or `struct Name : Base`) lines and
+// requires a bad-input case for each (see tests/reliability/public_api.hpp).
 #pragma once
 
 #include <cstdint>
