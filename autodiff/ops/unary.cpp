@@ -5,7 +5,9 @@
 #include <cmath>
 #include <numbers>
 #include <sstream>
+#include <type_traits>
 
+#include "../kernels/fast_math.hpp"
 #include "common.hpp"
 
 namespace tg {
@@ -41,7 +43,10 @@ Tensor neg(const Tensor& x, Site site) {
 }
 
 Tensor exp(const Tensor& x, Site site) {
-  Tensor y = map_unary(x, "exp", site, [](auto v) { return std::exp(v); });
+  Tensor y = map_unary(x, "exp", site, [](auto v) {
+    if constexpr (std::is_same_v<decltype(v), float>) return kernels::fast::exp(v);
+    else return std::exp(v);
+  });
   if (should_record(x)) {
     record("exp", site, y, [ys = saved(y)](const Tensor& g, VjpContext& ctx) { ctx.set(0, g * ctx.output(ys)); }, x);
   }
@@ -89,7 +94,10 @@ Tensor cos(const Tensor& x, Site site) {
 }
 
 Tensor tanh(const Tensor& x, Site site) {
-  Tensor y = map_unary(x, "tanh", site, [](auto v) { return std::tanh(v); });
+  Tensor y = map_unary(x, "tanh", site, [](auto v) {
+    if constexpr (std::is_same_v<decltype(v), float>) return kernels::fast::tanh(v);
+    else return std::tanh(v);
+  });
   if (should_record(x)) {
     record("tanh", site, y, [ys = saved(y)](const Tensor& g, VjpContext& ctx) {
       const Tensor out = ctx.output(ys);
@@ -114,6 +122,7 @@ Tensor erf(const Tensor& x, Site site) {
 Tensor sigmoid(const Tensor& x, Site site) {
   Tensor y = map_unary(x, "sigmoid", site, [](auto v) {
     using T = decltype(v);
+    if constexpr (std::is_same_v<T, float>) return kernels::fast::sigmoid(v);
     // Two branches so that e^(−v) never overflows.
     if (v >= 0) return T(1) / (T(1) + std::exp(-v));
     const T e = std::exp(v);
