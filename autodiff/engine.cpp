@@ -150,7 +150,9 @@ void run_backward(const BackwardRequest& request) {
     if (request.on_node_grad) request.on_node_grad(node.get(), g);
 
     if (g.defined()) {
-      VjpContext ctx(node, create_graph);
+      // See Note [Accumulating in place]: the same conditions as accumulate()
+      // and accumulate_leaf() below.
+      VjpContext ctx(node, create_graph, {.records = !anomaly, .leaves = !anomaly && !request.on_leaf_grad});
       try {
         node->vjp(g, ctx);
       } catch (const AnomalyError& e) {

@@ -86,8 +86,24 @@ void Node::release() {
   edges.clear();
 }
 
-VjpContext::VjpContext(const std::shared_ptr<Node>& self, bool create_graph)
-    : self_(self), create_graph_(create_graph), grads_(self->edges.size()) {}
+VjpContext::VjpContext(const std::shared_ptr<Node>& self, bool create_graph, InPlace in_place)
+    : self_(self), create_graph_(create_graph), in_place_(create_graph ? InPlace{} : in_place),
+      grads_(self->edges.size()) {}
+
+Tensor* VjpContext::accumulated(std::size_t i) {
+  const Edge& edge = self_->edges[i];
+  if (edge.node && in_place_.records) {
+    Tensor& sum = edge.node->pending_grad;
+    const bool alone = sum.defined() && sum.impl_ptr().use_count() == 1 &&
+                       sum.impl()->storage->use_count() == 1 && !sum.impl()->grad_fn;
+    return alone ? &sum : nullptr;
+  }
+  if (edge.leaf && in_place_.leaves) {
+    Tensor& sum = edge.leaf->grad;
+    return sum.defined() && !sum.impl()->grad_fn ? &sum : nullptr;
+  }
+  return nullptr;
+}
 
 bool VjpContext::needs(std::size_t i) const { return self_->edges[i].active(); }
 

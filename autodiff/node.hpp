@@ -32,6 +32,17 @@
 // the cost is one thread_local bool test per record (three instructions), one
 // per backward(), and a test of a local bool per record run by backward().
 //
+// Note [Accumulating in place]
+// An input used many times (an RNN's weights at every step, the gate
+// slices of one projection) receives one gradient per use, each summed into
+// the one before. A VJP that can add its contribution where the sum already
+// lives (a gemm with beta = 1, a slice's gradient added into its window)
+// asks VjpContext::accumulated(i): it returns that sum when it is defined,
+// is held by nothing else, and the backward pass is not recorded, anomaly
+// detection is off and leaf gradients go to .grad (not to grad()'s
+// capture). The VJP then leaves slot i empty. Off these conditions it gets
+// null and returns its gradient as usual; both give the same sums.
+//
 // Note [Iterative release]
 // Destroying a chain of 100,000 records by plain destructors would recurse
 // 100,000 deep. Every place that drops a Node (a TensorImpl's grad_fn, a
@@ -105,13 +116,23 @@ class Saved {
   std::uint32_t version_ = 0;
 };
 
+/// Where a VJP may add input i's gradient in place (see Note [Accumulating
+/// in place]).
+struct InPlace {
+  bool records = false;  // into the pending gradient of the producing record
+  bool leaves = false;   // into a leaf's .grad
+};
+
 /// Gradients a VJP hands back, one slot per input.
 class VjpContext {
  public:
-  VjpContext(const std::shared_ptr<Node>& self, bool create_graph);
+  VjpContext(const std::shared_ptr<Node>& self, bool create_graph, InPlace in_place = {});
   /// Whether input i wants a gradient (skip the work otherwise).
   bool needs(std::size_t i) const;
   void set(std::size_t i, Tensor grad);
+  /// The gradient input i has accumulated so far, when the VJP may add its
+  /// contribution to it in place instead of calling set(i); null otherwise.
+  Tensor* accumulated(std::size_t i);
   Tensor& grad(std::size_t i) { return grads_[i]; }
   std::size_t size() const { return grads_.size(); }
   bool create_graph() const { return create_graph_; }
@@ -122,6 +143,7 @@ class VjpContext {
  private:
   const std::shared_ptr<Node>& self_;
   bool create_graph_;
+  InPlace in_place_;
   std::vector<Tensor> grads_;
 };
 

@@ -64,6 +64,25 @@ void scatter_strided(Tensor& dst, const Strides& dst_strides, std::int64_t dst_o
   });
 }
 
+void add_strided(Tensor& dst, const Strides& dst_strides, std::int64_t dst_offset, const Tensor& src) {
+  dispatch_any(src.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    T* d = dst.impl()->data<T>() + dst_offset;
+    const T* s = src.impl()->data<T>();
+    for_each_run<2>(src.shape(), {dst_strides, contiguous_strides(src.shape())},
+                    [&](const auto& off, std::int64_t n, const auto& step) {
+                      T* pd = d + off[0];
+                      const T* ps = s + off[1];
+                      const std::int64_t ds = step[0];
+                      if (ds == 1) {
+                        for (std::int64_t j = 0; j < n; ++j) pd[j] += ps[j];
+                      } else {
+                        for (std::int64_t j = 0; j < n; ++j) pd[j * ds] += ps[j];
+                      }
+                    });
+  });
+}
+
 Tensor convert(const Tensor& src, Dtype dtype) {
   Tensor out = detail::empty(src.shape(), dtype);
   dispatch_any(src.dtype(), [&](auto in_tag) {

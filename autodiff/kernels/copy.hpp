@@ -18,6 +18,9 @@ Tensor gather_strided(const Tensor& src, const Shape& shape, const Strides& src_
 /// reverse of gather_strided: embed a slice, pad).
 void scatter_strided(Tensor& dst, const Strides& dst_strides, std::int64_t dst_offset,
                      const Tensor& src);
+/// dst[dst_offset + strides...] += src: scatter_strided that adds, for a
+/// gradient summed into its slice in place.
+void add_strided(Tensor& dst, const Strides& dst_strides, std::int64_t dst_offset, const Tensor& src);
 /// Converts values to another dtype.
 Tensor convert(const Tensor& src, Dtype dtype);
 

@@ -15,17 +15,17 @@ using namespace ops;
 namespace {
 
 void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
-          std::int64_t lda, const float* b, std::int64_t ldb, float* c, std::int64_t ldc) {
+          std::int64_t lda, const float* b, std::int64_t ldb, float* c, std::int64_t ldc, float beta = 0) {
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a,
-              static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f, c, static_cast<int>(ldc));
+              static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
 }
 
 void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const double* a,
-          std::int64_t lda, const double* b, std::int64_t ldb, double* c, std::int64_t ldc) {
+          std::int64_t lda, const double* b, std::int64_t ldb, double* c, std::int64_t ldc, double beta = 0) {
   cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0, a,
-              static_cast<int>(lda), b, static_cast<int>(ldb), 0.0, c, static_cast<int>(ldc));
+              static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
 }
 
 Shape batch_of(const Shape& s) {
@@ -49,6 +49,18 @@ Shape batch_shape(const Tensor& a, const Tensor& b, bool ta, bool tb, const Site
                          " vs " + bb.str() + ")",
                      site);
   }
+}
+
+// acc += op(x)·op(y) for matrices, by a gemm with beta = 1 (see Note
+// [Accumulating in place] in node.hpp). Not recorded.
+void gemm_into(Tensor& acc, const Tensor& x, bool tx, const Tensor& y, bool ty) {
+  const std::int64_t rx = x.size(0), cx = x.size(1), ry = y.size(0), cy = y.size(1);
+  const std::int64_t m = tx ? cx : rx, k = tx ? rx : cx, n = ty ? ry : cy;
+  if (m == 0 || n == 0 || k == 0) return;
+  kernels::dispatch_float(x.dtype(), "matmul", Site(), [&](auto tag) {
+    using T = decltype(tag);
+    gemm(tx, ty, m, n, k, x.impl()->data<T>(), cx, y.impl()->data<T>(), cy, acc.impl()->data<T>(), n, T(1));
+  });
 }
 
 }  // namespace
@@ -114,13 +126,25 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Site site) {
              const Tensor& b = saved_b.get();
              // With C = op(A)·op(B) and G = dC: dA = G·op(B)ᵀ, dB = op(A)ᵀ·G, each
              // rearranged so that it is one flagged product.
+             // Matrices: added straight into a gradient already summed (an
+             // RNN's weights, used at every step).
              if (ctx.needs(0)) {
-               const Tensor ga = !ta ? matmul(g, b, false, !tb) : matmul(b, g, tb, true);
-               ctx.set(0, sum_to(ga, sa));
+               if (Tensor* sum = g.rank() == 2 ? ctx.accumulated(0) : nullptr) {
+                 if (!ta) gemm_into(*sum, g, false, b, !tb);
+                 else gemm_into(*sum, b, tb, g, true);
+               } else {
+                 const Tensor ga = !ta ? matmul(g, b, false, !tb) : matmul(b, g, tb, true);
+                 ctx.set(0, sum_to(ga, sa));
+               }
              }
              if (ctx.needs(1)) {
-               const Tensor gb = !tb ? matmul(a, g, !ta, false) : matmul(g, a, true, ta);
-               ctx.set(1, sum_to(gb, sb));
+               if (Tensor* sum = g.rank() == 2 ? ctx.accumulated(1) : nullptr) {
+                 if (!tb) gemm_into(*sum, a, !ta, g, false);
+                 else gemm_into(*sum, g, true, a, ta);
+               } else {
+                 const Tensor gb = !tb ? matmul(a, g, !ta, false) : matmul(g, a, true, ta);
+                 ctx.set(1, sum_to(gb, sb));
+               }
              }
            },
            a, b);

@@ -1,14 +1,15 @@
 // 2-D pooling over (N, C, H, W) with direct kernels on contiguous planes.
 //
-// max_pool2d finds the argmax of each window (flat indices into the H·W
-// plane) and returns a gather of x at them: its VJP is gather's (a
-// scatter-add to the argmax), whose VJP is a gather again, so no gradient is
-// written here. avg_pool2d is a linear primitive paired with its adjoint
+// max_pool2d finds the maximum of each window and its argmax (flat indices
+// into the H·W plane) in one pass. Its VJP is a scatter-add to the argmax,
+// a linear primitive whose VJP is the gather at the argmax, whose VJP is the
+// scatter again: differentiable to any order. avg_pool2d is a linear primitive paired with its adjoint
 // (spreading each output's gradient over its window): each is the other's
 // VJP, so both differentiate to any order.
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "common.hpp"
 #include "tapegrad/autodiff/nn_ops.hpp"
@@ -112,20 +113,62 @@ void check_windows_hold_input(const PoolGeometry& g, const Tensor& x, const char
   check(g.ow, g.sw, g.pw, g.kw, g.dw, g.w, "column");
 }
 
-// index[p, oh·ow_n + ow] = flat position in plane p of the window's first
-// maximum (row-major; the first NaN wins over any number).
+// For each output of a max pooling, y = the window's first maximum (row-major;
+// the first NaN wins over any number) and index = its flat position in the
+// H·W plane. The column taps are worked out once, not per window (each is
+// two integer divisions).
+// Whether v replaces the running maximum: larger, or the first NaN.
 template <class T>
-void argmax_kernel(const T* x, std::int64_t* index, const PoolGeometry& g) {
+bool beats(T v, T best) {
+  return v > best || (v != v && best == best);
+}
+
+// The 2×2, stride 2 windows without padding or dilation of most CNNs, with
+// no loop over taps: a third of the general loop's instructions.
+template <class T>
+void max_kernel_2x2(const T* x, T* y, std::int64_t* index, const PoolGeometry& g) {
   const std::int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
   for (std::int64_t p = 0; p < g.n * g.c; ++p) {
     const T* in = x + p * plane_in;
-    std::int64_t* out = index + p * plane_out;
+    for (std::int64_t oh = 0; oh < g.oh; ++oh) {
+      const std::int64_t top = 2 * oh * g.w;
+      T* out = y + p * plane_out + oh * g.ow;
+      std::int64_t* at_out = index + p * plane_out + oh * g.ow;
+      for (std::int64_t ow = 0; ow < g.ow; ++ow) {
+        std::int64_t best = top + 2 * ow;
+        T best_v = in[best];
+        for (const std::int64_t at : {best + 1, best + g.w, best + g.w + 1}) {
+          const T v = in[at];
+          const bool take = beats(v, best_v);
+          best_v = take ? v : best_v;
+          best = take ? at : best;
+        }
+        out[ow] = best_v;
+        at_out[ow] = best;
+      }
+    }
+  }
+}
+
+template <class T>
+void max_kernel(const T* x, T* y, std::int64_t* index, const PoolGeometry& g) {
+  if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 && g.dw == 1) {
+    max_kernel_2x2(x, y, index, g);
+    return;
+  }
+  const std::int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
+  std::vector<Taps> col_taps(static_cast<std::size_t>(g.ow));
+  for (std::int64_t ow = 0; ow < g.ow; ++ow) col_taps[static_cast<std::size_t>(ow)] = taps(ow * g.sw - g.pw, g.kw, g.dw, g.w);
+  for (std::int64_t p = 0; p < g.n * g.c; ++p) {
+    const T* in = x + p * plane_in;
+    T* out = y + p * plane_out;
+    std::int64_t* at_out = index + p * plane_out;
     for (std::int64_t oh = 0; oh < g.oh; ++oh) {
       const std::int64_t h0 = oh * g.sh - g.ph;
       const Taps rows = taps(h0, g.kh, g.dh, g.h);
       for (std::int64_t ow = 0; ow < g.ow; ++ow) {
         const std::int64_t w0 = ow * g.sw - g.pw;
-        const Taps cols = taps(w0, g.kw, g.dw, g.w);
+        const Taps cols = col_taps[static_cast<std::size_t>(ow)];
         std::int64_t best = (h0 + rows.lo * g.dh) * g.w + w0 + cols.lo * g.dw;
         T best_v = in[best];
         for (std::int64_t i = rows.lo; i < rows.hi; ++i) {
@@ -133,16 +176,63 @@ void argmax_kernel(const T* x, std::int64_t* index, const PoolGeometry& g) {
           for (std::int64_t j = cols.lo; j < cols.hi; ++j) {
             const std::int64_t at = row + j * g.dw;
             const T v = in[at];
-            if (v > best_v || (std::isnan(v) && !std::isnan(best_v))) {
+            if (beats(v, best_v)) {
               best_v = v;
               best = at;
             }
           }
         }
-        out[oh * g.ow + ow] = best;
+        out[oh * g.ow + ow] = best_v;
+        at_out[oh * g.ow + ow] = best;
       }
     }
   }
+}
+
+Tensor scatter_to_argmax(const Tensor& grad, const Tensor& index, const PoolGeometry& g, const Site& site);
+
+// y (N, C, Ho, Wo) = x (N, C, H, W) at the argmax `index` (N, C, Ho·Wo):
+// max pooling's values, and the VJP of scatter_to_argmax.
+Tensor gather_at_argmax(const Tensor& x, const Tensor& index, const PoolGeometry& g, const Site& site) {
+  Tensor y = detail::empty(g.out_shape(), x.dtype());
+  kernels::dispatch_float(x.dtype(), "max_pool2d", site, [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = x.impl()->data<T>();
+    const std::int64_t* pi = index.impl()->data<std::int64_t>();
+    T* py = y.impl()->data<T>();
+    const std::int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
+    for (std::int64_t p = 0; p < g.n * g.c; ++p) {
+      for (std::int64_t o = 0; o < plane_out; ++o) py[p * plane_out + o] = px[p * plane_in + pi[p * plane_out + o]];
+    }
+  });
+  if (should_record(x)) {
+    record("max_pool2d_gather", site, y, [saved_index = detail::Saved(index), g, site](const Tensor& gy, VjpContext& ctx) {
+      ctx.set(0, scatter_to_argmax(gy, saved_index.get(), g, site));
+    }, x);
+  }
+  return y;
+}
+
+// dx (N, C, H, W): zeros, with each output's gradient added at its window's
+// argmax. The VJP of max pooling; its own VJP is gather_at_argmax.
+Tensor scatter_to_argmax(const Tensor& grad, const Tensor& index, const PoolGeometry& g, const Site& site) {
+  Tensor dx = zeros({g.n, g.c, g.h, g.w}, grad.dtype());
+  kernels::dispatch_float(grad.dtype(), "max_pool2d_backward", site, [&](auto tag) {
+    using T = decltype(tag);
+    const T* pg = grad.impl()->data<T>();
+    const std::int64_t* pi = index.impl()->data<std::int64_t>();
+    T* pd = dx.impl()->data<T>();
+    const std::int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
+    for (std::int64_t p = 0; p < g.n * g.c; ++p) {
+      for (std::int64_t o = 0; o < plane_out; ++o) pd[p * plane_in + pi[p * plane_out + o]] += pg[p * plane_out + o];
+    }
+  });
+  if (should_record(grad)) {
+    record("max_pool2d_backward", site, dx, [saved_index = detail::Saved(index), g, site](const Tensor& gg, VjpContext& ctx) {
+      ctx.set(0, gather_at_argmax(gg, saved_index.get(), g, site));
+    }, grad);
+  }
+  return dx;
 }
 
 // The divisor of the window at (rows, cols).
@@ -223,14 +313,20 @@ Tensor avg_pool_adjoint(const Tensor& grad, const PoolGeometry& g, bool count_in
 Tensor max_pool2d(const Tensor& x, Extent2 kernel, const MaxPool2dOptions& options, Site site) {
   const PoolGeometry g = pool_geometry(x, kernel, options.stride, options.padding, options.dilation, "max_pool2d", site);
   check_windows_hold_input(g, x, "max_pool2d", site);
-  // (N, C, H, W) -> argmax (N, C, Ho·Wo) into the flattened planes.
+  // (N, C, H, W) -> the maxima (N, C, Ho, Wo) and their argmax (N, C, Ho·Wo)
+  // into the flattened planes, in one pass.
+  Tensor y = detail::empty(g.out_shape(), x.dtype());
   Tensor index = detail::empty({g.n, g.c, g.oh * g.ow}, Dtype::i64);
   kernels::dispatch_float(x.dtype(), "max_pool2d", site, [&](auto tag) {
     using T = decltype(tag);
-    argmax_kernel<T>(x.impl()->data<T>(), index.impl()->data<std::int64_t>(), g);
+    max_kernel<T>(x.impl()->data<T>(), y.impl()->data<T>(), index.impl()->data<std::int64_t>(), g);
   });
-  const Tensor planes = reshape(x, {g.n, g.c, g.h * g.w}, site);
-  return reshape(gather(planes, 2, index, site), g.out_shape(), site);
+  if (should_record(x)) {
+    record("max_pool2d", site, y, [saved_index = detail::Saved(index), g, site](const Tensor& gy, VjpContext& ctx) {
+      ctx.set(0, scatter_to_argmax(gy, saved_index.get(), g, site));
+    }, x);
+  }
+  return y;
 }
 
 Tensor avg_pool2d(const Tensor& x, Extent2 kernel, const AvgPool2dOptions& options, Site site) {

@@ -72,7 +72,16 @@ Tensor slice_of(const Tensor& x, const SliceSpec& s, const Site& site) {
   Tensor y = kernels::gather_strided(x, shape, strides, offset);
   if (should_record(x)) {
     record("slice", site, y, [s, site, in = x.shape()](const Tensor& g, VjpContext& ctx) {
-      ctx.set(0, unslice(g, in, s, site));
+      // Several slices of one tensor (an LSTM's gates): each adds its window
+      // to the sum the others started, instead of a zero tensor of its own.
+      if (Tensor* sum = ctx.accumulated(0)) {
+        kernels::Strides strides;
+        std::int64_t offset = 0;
+        window(in, s, strides, offset);
+        kernels::add_strided(*sum, strides, offset, g);
+      } else {
+        ctx.set(0, unslice(g, in, s, site));
+      }
     }, x);
   }
   return y;

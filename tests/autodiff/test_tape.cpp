@@ -6,6 +6,8 @@
 
 #include <tapegrad/tapegrad.hpp>
 
+#include "../support.hpp"
+
 using namespace tg;
 
 namespace {
@@ -265,4 +267,41 @@ TEST_CASE("an op that saved nothing it reads is indifferent to later writes") {
   b.mutable_data<double>()[0] = 5.0;
   y.backward();
   CHECK(a.grad().item() == 1.0);
+}
+
+// Note [Accumulating in place]: slices of one tensor and a weight used in
+// several products add their gradients into the sum already there. The
+// sums must equal what backward() gives without that (create_graph), what
+// grad() captures, and the hand-derived values.
+TEST_CASE("gradients summed in place: overlapping slices and a weight used at every step") {
+  Generator gen(7);
+  const Tensor x0 = randn({3, 9}, gen, f64), w0 = randn({4, 4}, gen, f64), h0 = randn({3, 4}, gen, f64);
+  auto loss_of = [&](const Tensor& x, const Tensor& w) {
+    Tensor h = h0;
+    const Tensor doubled = x * 2.0;  // slices of a record's output, and of a leaf
+    for (int t = 0; t < 3; ++t) {
+      h = tanh(matmul(h, w) + slice(x, 1, 2 * t, 2 * t + 4) + slice(doubled, 1, 2 * t + 1, 2 * t + 5));  // windows overlap
+    }
+    return sum(h * h);
+  };
+  Tensor x = x0.detach(), w = w0.detach();
+  x.requires_grad_();
+  w.requires_grad_();
+  loss_of(x, w).backward();
+  // A recorded backward sums nothing in place (grad(), so that no .grad
+  // holds a graph of its own leaf).
+  const std::vector<Tensor> recorded = grad({loss_of(x, w)}, {x, w}, {}, {.create_graph = true});
+  const std::vector<Tensor> captured = grad({loss_of(x, w)}, {x, w});
+  for (auto [got, want] : {std::pair{x.grad(), recorded[0]}, std::pair{w.grad(), recorded[1]},
+                           std::pair{captured[0], recorded[0]}, std::pair{captured[1], recorded[1]}}) {
+    const std::vector<double> g = got.to_vector<double>(), r = want.to_vector<double>();
+    REQUIRE(g.size() == r.size());
+    for (std::size_t i = 0; i < g.size(); ++i) CHECK(g[i] == doctest::Approx(r[i]).epsilon(1e-12));
+  }
+  CHECK_GRADCHECK_INPUTS(2, gradcheck([&](Tensor& xi, Tensor& wi) { return loss_of(xi, wi); }, {x0, w0}));
+  // A second backward adds to .grad in place: twice the first.
+  const std::vector<double> once = w.grad().to_vector<double>();
+  loss_of(x, w).backward();
+  const std::vector<double> twice = w.grad().to_vector<double>();
+  for (std::size_t i = 0; i < once.size(); ++i) CHECK(twice[i] == doctest::Approx(2 * once[i]).epsilon(1e-12));
 }

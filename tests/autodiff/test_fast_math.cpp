@@ -1,0 +1,122 @@
+// float32 exp, tanh and sigmoid run on tapegrad's own vectorised kernels
+// (autodiff/kernels/fast_math.hpp): their values against the float64 std::
+// functions rounded to float, within a few ulp, over a sweep of the whole
+// float range (one float in every 4099 bit patterns) and at the edges: ±0,
+// NaN, ±Inf, overflow, results in the subnormal range, the switch between
+// tanh's two formulas. float64 keeps std::.
+#include <doctest/doctest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <limits>
+#include <vector>
+
+#include <tapegrad/tapegrad.hpp>
+
+using namespace tg;
+
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// Distance in representable floats (0 for two NaNs, and for +0 vs -0).
+std::int64_t ulp_distance(float a, float b) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b) ? 0 : std::numeric_limits<std::int64_t>::max();
+  if (a == b) return 0;
+  // Map the sign-magnitude bit patterns onto one monotonic integer line.
+  auto line = [](float v) {
+    const auto bits = static_cast<std::int64_t>(std::bit_cast<std::uint32_t>(v));
+    return bits & 0x80000000 ? -(bits & 0x7fffffff) : bits;
+  };
+  return std::llabs(line(a) - line(b));
+}
+
+std::vector<float> sweep() {
+  std::vector<float> xs;
+  for (std::uint64_t bits = 0; bits <= 0xffffffffu; bits += 4099)
+    xs.push_back(std::bit_cast<float>(static_cast<std::uint32_t>(bits)));
+  for (float v : {0.0f, -0.0f, kInf, -kInf, kNaN, 88.7f, 88.73f, -87.3f, -103.9f, -104.0f, -150.0f, 0.625f,
+                  -0.625f, 0.62499994f, 1e-30f, -1e-30f, 9.0f, 20.0f, -20.0f})
+    xs.push_back(v);
+  return xs;
+}
+
+struct Worst {
+  std::int64_t ulps = 0;
+  float x = 0, got = 0, want = 0;
+};
+
+Worst worst_error(const std::function<Tensor(const Tensor&)>& op, const std::function<double(double)>& reference) {
+  const std::vector<float> xs = sweep();
+  const std::vector<float> ys = op(from_vector(xs, Shape{static_cast<std::int64_t>(xs.size())})).to_vector<float>();
+  Worst worst;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    const float want = static_cast<float>(reference(xs[i]));
+    const std::int64_t d = ulp_distance(ys[i], want);
+    if (d > worst.ulps) worst = {d, xs[i], ys[i], want};
+  }
+  return worst;
+}
+
+double sigmoid_reference(double x) { return x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x)); }
+
+void check_worst(const Worst& w, std::int64_t allowed) {
+  INFO("worst at x = " << w.x << ": got " << w.got << ", want " << w.want << " (" << w.ulps << " ulp)");
+  CHECK(w.ulps <= allowed);
+}
+
+}  // namespace
+
+TEST_CASE("float32 exp is within 1 ulp of std::exp over the whole range, NaN and ±Inf included") {
+  check_worst(worst_error([](const Tensor& x) { return exp(x); }, [](double x) { return std::exp(x); }), 1);
+}
+
+TEST_CASE("float32 tanh is within 2 ulp of std::tanh over the whole range") {
+  check_worst(worst_error([](const Tensor& x) { return tanh(x); }, [](double x) { return std::tanh(x); }), 2);
+}
+
+TEST_CASE("float32 sigmoid is within 4 ulp of 1/(1 + e^-x) over the whole range") {
+  check_worst(worst_error([](const Tensor& x) { return sigmoid(x); }, sigmoid_reference), 4);
+}
+
+TEST_CASE("float32 exp, tanh and sigmoid at the edges") {
+  const std::vector<float> xs = {kNaN, kInf, -kInf, 89.0f, -104.5f, -100.0f, 0.0f, -0.0f};
+  const Tensor x = from_vector(xs, Shape{8});
+  const std::vector<float> e = exp(x).to_vector<float>();
+  CHECK(std::isnan(e[0]));
+  CHECK(e[1] == kInf);
+  CHECK(e[2] == 0.0f);
+  CHECK(e[3] == kInf);  // overflow
+  CHECK(e[4] == 0.0f);  // underflow
+  CHECK(e[5] > 0.0f);   // a subnormal result, not flushed to zero
+  CHECK(e[5] < std::numeric_limits<float>::min());
+  CHECK(e[6] == 1.0f);
+  const std::vector<float> t = tanh(x).to_vector<float>();
+  CHECK(std::isnan(t[0]));
+  CHECK(t[1] == 1.0f);
+  CHECK(t[2] == -1.0f);
+  CHECK(std::signbit(t[7]));  // tanh(-0) = -0
+  const std::vector<float> s = sigmoid(x).to_vector<float>();
+  CHECK(std::isnan(s[0]));
+  CHECK(s[1] == 1.0f);
+  CHECK(s[2] == 0.0f);
+  CHECK(s[5] > 0.0f);  // e^-100, subnormal, not 0
+  CHECK(s[6] == 0.5f);
+}
+
+TEST_CASE("float64 exp, tanh and sigmoid keep the std:: functions") {
+  const std::vector<double> xs = {-700.0, -3.7, -0.3, 0.1, 2.5, 30.0};
+  const Tensor x = from_vector(xs, Shape{6}, f64);
+  const std::vector<double> e = exp(x).to_vector<double>();
+  const std::vector<double> t = tanh(x).to_vector<double>();
+  const std::vector<double> s = sigmoid(x).to_vector<double>();
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    CHECK(e[i] == std::exp(xs[i]));
+    CHECK(t[i] == std::tanh(xs[i]));
+    CHECK(s[i] == doctest::Approx(sigmoid_reference(xs[i])).epsilon(1e-15));
+  }
+}
