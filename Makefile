@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_FLAGS ?=
 
-.PHONY: all deps configure build test demo bench test-sanitize clean
+.PHONY: all deps configure build test demo bench test-sanitize fuzz clean
 
 all: build
 
@@ -41,5 +41,15 @@ test-sanitize: deps
 	ninja -C build-asan
 	@UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 scripts/run-tests.sh build-asan
 
+# libFuzzer on every reader of outside bytes (IDX, CSV, checkpoints), each
+# target for FUZZ_SECONDS; clang builds them in build-fuzz/ (installs clang
+# when missing). Seeds in fuzz/corpus/, what the runs find in build-fuzz/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/ensure-deps.sh clang libclang-rt-14-dev
+	@test -f build-fuzz/build.ninja || CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dbuildtype=plain -Doptimization=1 -Ddebug=true -Db_sanitize=address,undefined -Db_lundef=false -Dexamples=false
+	ninja -C build-fuzz fuzz/fuzz_idx fuzz/fuzz_csv fuzz/fuzz_safetensors fuzz/fuzz_checkpoint
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz
