@@ -79,6 +79,9 @@ pid_t temp_file_pid(const std::string& name, const std::string& target) {
 // gone: a pid no process has, or this process's pid but a name it is not
 // writing (a restarted container often gets the pid of the one that died).
 // A temporary file of a live process is left alone: it may be saving now.
+// (Pids of another pid namespace sharing the directory, another container's,
+// cannot be told apart; if its writer was alive after all, its rename fails
+// with a CheckpointError and the checkpoint stays as it was.)
 void remove_stale_temp_files(const std::string& path) {
   const std::filesystem::path target(path);
   const std::string target_name = target.filename().string();
