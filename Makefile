@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_FLAGS ?=
 
-.PHONY: all deps configure build test demo demo-mpi bench bench-allreduce test-sanitize test-tsan clean
+.PHONY: all deps configure build test demo demo-mpi bench bench-allreduce test-sanitize test-tsan fuzz clean
 
 # Open MPI refuses to start as root without these (harmless otherwise);
 # --oversubscribe lets 2 ranks share fewer cores.
@@ -65,5 +65,15 @@ test-tsan: deps
 	ninja -C build-tsan $(addprefix tests/test_,$(TSAN_SUITES))
 	@TSAN_OPTIONS=halt_on_error=1 scripts/run-tests.sh build-tsan $(TSAN_SUITES)
 
+# libFuzzer on every reader of outside bytes (IDX, CSV, checkpoints), each
+# target for FUZZ_SECONDS; clang builds them in build-fuzz/ (installs clang
+# when missing). Seeds in fuzz/corpus/, what the runs find in build-fuzz/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/ensure-deps.sh clang libclang-rt-14-dev
+	@test -f build-fuzz/build.ninja || CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dbuildtype=plain -Doptimization=1 -Ddebug=true -Db_sanitize=address,undefined -Db_lundef=false -Dexamples=false
+	ninja -C build-fuzz fuzz/fuzz_idx fuzz/fuzz_csv fuzz/fuzz_safetensors fuzz/fuzz_checkpoint
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) build-asan build-tsan
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz

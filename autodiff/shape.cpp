@@ -58,7 +58,7 @@ bool operator==(const Shape& a, const Shape& b) {
   return true;
 }
 
-Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op, std::source_location where) {
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op, Site where) {
   if (a == b) return a;
   const int rank = std::max(a.rank(), b.rank());
   Shape out;

@@ -4,6 +4,7 @@
 #include "tapegrad/nn/checkpoint.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <system_error>
 #include <unordered_map>
@@ -28,16 +30,88 @@ namespace {
 
 std::string system_message(int error) { return std::system_category().message(error); }
 
+// The names of the temporary files this process is writing now (unique:
+// each has its own counter): a file of this pid not among them was left by an
+// earlier process that had the same pid.
+class TempFilesInUse {
+ public:
+  void add(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    names_.insert(name);
+  }
+  void remove(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    names_.erase(name);
+  }
+  bool contains(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    return names_.count(name) > 0;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<std::string> names_;
+};
+
+TempFilesInUse& temp_files_in_use() {
+  static TempFilesInUse files;
+  return files;
+}
+
+// The pid in a temporary file name "<file name>.tmp.<pid>.<n>" of `target`,
+// or 0 for any other name.
+pid_t temp_file_pid(const std::string& name, const std::string& target) {
+  const std::string prefix = target + ".tmp.";
+  if (!name.starts_with(prefix)) return 0;
+  const char* first = name.data() + prefix.size();
+  const char* last = name.data() + name.size();
+  pid_t pid = 0;
+  const auto [dot, error] = std::from_chars(first, last, pid);
+  if (error != std::errc() || dot == first || dot == last || *dot != '.' || pid <= 0) return 0;
+  const char* counter = dot + 1;
+  if (counter == last || !std::all_of(counter, last, [](char c) { return c >= '0' && c <= '9'; })) return 0;
+  return pid;
+}
+
+// Note [Stale temporary files]: a process killed mid-save leaves its
+// "<path>.tmp.<pid>.<n>"; with checkpoints of gigabytes a few such crashes
+// fill the disk. A save removes those of its own target whose writer is
+// gone: a pid no process has, or this process's pid but a name it is not
+// writing (a restarted container often gets the pid of the one that died).
+// A temporary file of a live process is left alone: it may be saving now.
+// (Pids of another pid namespace sharing the directory, another container's,
+// cannot be told apart; if its writer was alive after all, its rename fails
+// with a CheckpointError and the checkpoint stays as it was.)
+void remove_stale_temp_files(const std::string& path) {
+  const std::filesystem::path target(path);
+  const std::string target_name = target.filename().string();
+  const std::filesystem::path parent = target.parent_path().empty() ? "." : target.parent_path();
+  std::error_code ec;
+  std::filesystem::directory_iterator entries(parent, ec);
+  for (; !ec && entries != std::filesystem::directory_iterator(); entries.increment(ec)) {
+    const std::string name = entries->path().filename().string();
+    const pid_t pid = temp_file_pid(name, target_name);
+    if (pid == 0) continue;
+    const bool writer_gone = pid == ::getpid() ? !temp_files_in_use().contains(name)
+                                               : ::kill(pid, 0) != 0 && errno == ESRCH;
+    if (writer_gone) ::unlink(entries->path().c_str());  // best effort: the save does not depend on it
+  }
+}
+
 // A file written beside its target and renamed over it on commit(); removed
 // when destroyed uncommitted (an exception on the way).
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path) : path_(std::move(path)) {
     static std::atomic<unsigned> counter{0};
+    remove_stale_temp_files(path_);
     temp_ = path_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+    temp_name_ = std::filesystem::path(temp_).filename().string();
+    temp_files_in_use().add(temp_name_);
     fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd_ < 0) {
       const int error = errno;
+      temp_files_in_use().remove(temp_name_);
       fail(error, "cannot create the temporary file '" + temp_ + "'");
     }
   }
@@ -46,6 +120,7 @@ class AtomicFile {
   ~AtomicFile() {
     if (fd_ >= 0) ::close(fd_);
     if (!committed_) ::unlink(temp_.c_str());
+    temp_files_in_use().remove(temp_name_);
   }
 
   void write(const void* data, std::uint64_t size) {
@@ -97,6 +172,7 @@ class AtomicFile {
 
   std::string path_;
   std::string temp_;
+  std::string temp_name_;  // temp_ without its directory
   int fd_ = -1;
   bool committed_ = false;
 };

@@ -126,7 +126,7 @@ void Adam::step() {
     for (std::size_t i = 0; i < params(g).size(); ++i) {
       if (!prepare(g, i, u)) continue;
       const std::int64_t t = ++u.state[0].mutable_data<std::int64_t>()[0];
-      const auto [beta1, beta2] = o.betas;
+      const double beta1 = o.betas.first, beta2 = o.betas.second;  // not a structured binding: clang 14 cannot capture one
       const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(t));
       const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(t));
       const bool decay = o.weight_decay != 0;

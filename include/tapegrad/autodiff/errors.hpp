@@ -11,7 +11,33 @@ namespace tg {
 
 /// Where the user called an op: a defaulted `std::source_location` argument,
 /// so a shape error in a deep model points at the line that built the layer.
+#if defined(__cpp_lib_source_location)
 using Site = std::source_location;
+#else
+// clang 14 with libstdc++ has no std::source_location (it lacks
+// __builtin_source_location); the fuzz build needs that clang, so the same
+// interface from the older builtins.
+class Site {
+ public:
+  static constexpr Site current(const char* file = __builtin_FILE(), unsigned line = __builtin_LINE(),
+                                const char* function = __builtin_FUNCTION()) noexcept {
+    Site site;
+    site.file_ = file;
+    site.line_ = line;
+    site.function_ = function;
+    return site;
+  }
+  constexpr const char* file_name() const noexcept { return file_; }
+  constexpr const char* function_name() const noexcept { return function_; }
+  constexpr unsigned line() const noexcept { return line_; }
+  constexpr unsigned column() const noexcept { return 0; }
+
+ private:
+  const char* file_ = "";
+  const char* function_ = "";
+  unsigned line_ = 0;
+};
+#endif
 
 /// Appends " [at file:line]" to `message` when `where` is known.
 std::string with_site(const std::string& message, const Site& where);

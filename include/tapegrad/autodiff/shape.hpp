@@ -4,10 +4,11 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
-#include <source_location>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "tapegrad/autodiff/errors.hpp"
 
 namespace tg {
 
@@ -66,6 +67,6 @@ class Shape {
 /// NumPy broadcasting of two shapes; throws ShapeError naming `op` (and the
 /// caller's source line) when the shapes are incompatible.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op,
-                       std::source_location where = std::source_location::current());
+                       Site where = Site::current());
 
 }  // namespace tg

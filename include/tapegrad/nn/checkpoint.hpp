@@ -24,8 +24,8 @@
 // same directory, flushed to disk (fsync), then renamed over `path`. A crash
 // or a full disk mid-write leaves the previous checkpoint as it was; on an
 // error the temporary file is removed. (A process killed mid-write cannot
-// remove it: a stray "*.tmp.*" file is never read as the checkpoint, and may
-// be deleted.)
+// remove it: a stray "*.tmp.*" file is never read as the checkpoint, and the
+// next save to the same path removes it once its process is gone.)
 //
 // Reading checks the whole file before it allocates a tensor: the header
 // length against the file size (and a 100 MB limit), the JSON, every dtype,
