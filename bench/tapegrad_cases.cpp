@@ -8,6 +8,7 @@
 #include <tapegrad/tapegrad.hpp>
 
 #include "bench_cases.hpp"
+#include "tapegrad_support.hpp"
 
 namespace bench {
 
@@ -70,28 +71,12 @@ class TgMlp : public Runner {
     }
     const tg::Tensor loss = tg::mean(tg::logsumexp(h, 1) - tg::gather(h, 1, labels_));
     loss.backward();
-    {
-      tg::NoGrad no_grad;
-      for (tg::Tensor& p : params_) {
-        float* d = p.mutable_data<float>();
-        tg::Tensor g = p.grad();
-        const float* gd = g.data<float>();
-        const std::int64_t n = p.numel();
-        for (std::int64_t i = 0; i < n; ++i) d[i] -= lr_ * gd[i];
-        p.zero_grad();
-      }
-    }
+    sgd_and_reset(params_, lr_);
     last_loss_ = loss.detach();
   }
 
   double last_loss() const override { return last_loss_.defined() ? last_loss_.item() : 0.0; }
-  double param_checksum() const override {
-    double s = 0.0;
-    for (const tg::Tensor& p : params_) {
-      for (float v : p.to_vector<float>()) s += std::fabs(v);
-    }
-    return s;
-  }
+  double param_checksum() const override { return abs_sum(params_); }
 
  private:
   float lr_;

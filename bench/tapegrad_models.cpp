@@ -9,6 +9,7 @@
 #include <tapegrad/tapegrad.hpp>
 
 #include "bench_cases.hpp"
+#include "tapegrad_support.hpp"
 
 namespace bench {
 
@@ -112,28 +113,12 @@ class TgModel : public Runner {
     const tg::Tensor loss =
         kind_ == ModelKind::rnn_tanh ? nn::mse_loss(out, target_) : nn::cross_entropy(out, labels_);
     loss.backward();
-    {
-      tg::NoGrad no_grad;
-      for (tg::Tensor& p : params_) {
-        float* d = p.mutable_data<float>();
-        const tg::Tensor g = p.grad();
-        const float* gd = g.data<float>();
-        const std::int64_t n = p.numel();
-        for (std::int64_t i = 0; i < n; ++i) d[i] -= lr_ * gd[i];
-        p.zero_grad();
-      }
-    }
+    sgd_and_reset(params_, lr_);
     last_loss_ = loss.detach();
   }
 
   double last_loss() const override { return last_loss_.defined() ? last_loss_.item() : 0.0; }
-  double param_checksum() const override {
-    double s = 0.0;
-    for (const tg::Tensor& p : params_) {
-      for (float v : p.to_vector<float>()) s += std::fabs(v);
-    }
-    return s;
-  }
+  double param_checksum() const override { return abs_sum(params_); }
 
  private:
   ModelKind kind_;

@@ -5,34 +5,11 @@
 #include <sstream>
 
 #include "bench_cases.hpp"
+#include "torch_support.hpp"
 
 namespace bench::torch_side {
 
 namespace {
-
-torch::Tensor from_floats(const std::vector<float>& v, std::vector<std::int64_t> shape) {
-  return torch::from_blob(const_cast<float*>(v.data()), shape, torch::kFloat32).clone();
-}
-
-// Plain SGD on the raw buffers, then the gradient dropped (set_to_none), as
-// the tapegrad side does.
-void sgd_and_reset(std::vector<torch::Tensor>& params, float lr) {
-  torch::NoGradGuard no_grad;
-  for (auto& p : params) {
-    float* d = p.data_ptr<float>();
-    const torch::Tensor g = p.grad();
-    const float* gd = g.data_ptr<float>();
-    const std::int64_t n = p.numel();
-    for (std::int64_t i = 0; i < n; ++i) d[i] -= lr * gd[i];
-    p.mutable_grad().reset();
-  }
-}
-
-double abs_sum(const std::vector<torch::Tensor>& params) {
-  double s = 0.0;
-  for (const auto& p : params) s += p.detach().abs().sum().item<double>();
-  return s;
-}
 
 class Mlp : public Runner {
  public:

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "bench_cases.hpp"
+#include "torch_support.hpp"
 
 namespace bench::torch_side {
 
@@ -13,10 +14,6 @@ namespace {
 
 namespace tnn = torch::nn;
 namespace F = torch::nn::functional;
-
-torch::Tensor from_floats(const std::vector<float>& v, const std::vector<std::int64_t>& shape) {
-  return torch::from_blob(const_cast<float*>(v.data()), shape, torch::kFloat32).clone();
-}
 
 struct BenchModelImpl : tnn::Module {
   explicit BenchModelImpl(ModelKind kind) : kind(kind) {
@@ -96,26 +93,12 @@ class TorchModel : public Runner {
     const torch::Tensor loss =
         kind_ == ModelKind::rnn_tanh ? F::mse_loss(out, target_) : F::cross_entropy(out, labels_);
     loss.backward();
-    {
-      torch::NoGradGuard no_grad;
-      for (auto& p : params_) {
-        float* d = p.data_ptr<float>();
-        const torch::Tensor g = p.grad();
-        const float* gd = g.data_ptr<float>();
-        const std::int64_t n = p.numel();
-        for (std::int64_t i = 0; i < n; ++i) d[i] -= lr_ * gd[i];
-        p.mutable_grad().reset();
-      }
-    }
+    sgd_and_reset(params_, lr_);
     last_loss_ = loss.detach();
   }
 
   double last_loss() const override { return last_loss_.defined() ? last_loss_.item<double>() : 0.0; }
-  double param_checksum() const override {
-    double s = 0.0;
-    for (const auto& p : params_) s += p.detach().abs().sum().item<double>();
-    return s;
-  }
+  double param_checksum() const override { return abs_sum(params_); }
 
  private:
   ModelKind kind_;
