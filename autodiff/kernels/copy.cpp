@@ -48,23 +48,13 @@ Tensor gather_strided(const Tensor& src, const Shape& shape, const Strides& src_
   return out;
 }
 
-void scatter_strided(Tensor& dst, const Strides& dst_strides, std::int64_t dst_offset,
-                     const Tensor& src) {
-  dispatch_any(src.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    T* d = dst.impl()->data<T>() + dst_offset;
-    const T* s = src.impl()->data<T>();
-    for_each_run<2>(src.shape(), {dst_strides, contiguous_strides(src.shape())},
-                    [&](const auto& off, std::int64_t n, const auto& step) {
-                      T* pd = d + off[0];
-                      const T* ps = s + off[1];
-                      const std::int64_t ds = step[0];
-                      for (std::int64_t j = 0; j < n; ++j) pd[j * ds] = ps[j];
-                    });
-  });
-}
+namespace {
 
-void add_strided(Tensor& dst, const Strides& dst_strides, std::int64_t dst_offset, const Tensor& src) {
+// dst[window] = combine(dst[window], src) over the strided window of dst
+// that src fills; a unit stride gets a loop of its own, which vectorises.
+template <class Combine>
+void combine_strided(Tensor& dst, const Strides& dst_strides, std::int64_t dst_offset, const Tensor& src,
+                     Combine combine) {
   dispatch_any(src.dtype(), [&](auto tag) {
     using T = decltype(tag);
     T* d = dst.impl()->data<T>() + dst_offset;
@@ -75,12 +65,23 @@ void add_strided(Tensor& dst, const Strides& dst_strides, std::int64_t dst_offse
                       const T* ps = s + off[1];
                       const std::int64_t ds = step[0];
                       if (ds == 1) {
-                        for (std::int64_t j = 0; j < n; ++j) pd[j] += ps[j];
+                        for (std::int64_t j = 0; j < n; ++j) pd[j] = combine(pd[j], ps[j]);
                       } else {
-                        for (std::int64_t j = 0; j < n; ++j) pd[j * ds] += ps[j];
+                        for (std::int64_t j = 0; j < n; ++j) pd[j * ds] = combine(pd[j * ds], ps[j]);
                       }
                     });
   });
+}
+
+}  // namespace
+
+void scatter_strided(Tensor& dst, const Strides& dst_strides, std::int64_t dst_offset,
+                     const Tensor& src) {
+  combine_strided(dst, dst_strides, dst_offset, src, [](auto, auto v) { return v; });
+}
+
+void add_strided(Tensor& dst, const Strides& dst_strides, std::int64_t dst_offset, const Tensor& src) {
+  combine_strided(dst, dst_strides, dst_offset, src, [](auto a, auto v) { return a + v; });
 }
 
 Tensor convert(const Tensor& src, Dtype dtype) {
