@@ -24,11 +24,15 @@
 
 #include <tapegrad/tapegrad.hpp>
 
+#include "support/tasks.hpp"
+
 namespace nn = tg::nn;
 namespace optim = tg::optim;
 namespace data = tg::data;
 
 namespace {
+
+using examples::spirals;
 
 struct Settings {
   bool quick = false;
@@ -67,24 +71,6 @@ Task fashion_mnist(std::int64_t n, std::uint64_t seed, const std::string& dir) {
     return data::Dataset(standardize(d.features()), d.targets());
   };
   return {"Fashion-MNIST", standardized(split.train), standardized(split.validation), standardized(test), 784, 10};
-}
-
-// `classes` spirals winding `turns` times around the origin, n points each,
-// with a little Gaussian noise: x (n·classes, 2), labels (n·classes,).
-data::Dataset spirals(std::int64_t n, int classes, double turns, double noise, tg::Generator& gen) {
-  std::vector<float> x;
-  std::vector<std::int64_t> y;
-  for (int c = 0; c < classes; ++c) {
-    for (std::int64_t i = 0; i < n; ++i) {
-      const double r = 0.05 + 0.95 * gen.uniform();  // radius, 0.05..1
-      const double angle = 2 * std::numbers::pi * (turns * r + double(c) / classes);
-      x.push_back(static_cast<float>(r * std::cos(angle) + noise * gen.normal()));
-      x.push_back(static_cast<float>(r * std::sin(angle) + noise * gen.normal()));
-      y.push_back(c);
-    }
-  }
-  const auto count = static_cast<std::int64_t>(y.size());
-  return data::Dataset(tg::from_vector(x, {count, 2}), tg::from_vector(y, {count}));
 }
 
 Task spiral_task(std::uint64_t seed) {

@@ -23,11 +23,17 @@
 
 #include <tapegrad/tapegrad.hpp>
 
+#include "support/tasks.hpp"
+
 namespace nn = tg::nn;
 namespace optim = tg::optim;
 namespace data = tg::data;
 
 namespace {
+
+using examples::fashion_mnist;
+using examples::spirals;
+using examples::Task;
 
 struct Settings {
   bool quick = false;
@@ -43,45 +49,6 @@ struct Settings {
   int threads = 1;
   std::string data_dir;
 };
-
-struct Task {
-  std::string name;
-  data::Dataset train, test;
-  std::int64_t inputs = 0, classes = 0;
-};
-
-// Fashion-MNIST: `n` training images drawn at random (by seed), the whole
-// test set; pixels standardised with the training images' mean and
-// standard deviation (one pair for all pixels).
-Task fashion_mnist(std::int64_t n, std::uint64_t seed, const std::string& dir) {
-  const data::Dataset full = data::fashion_mnist("train", {.directory = dir, .flatten = true});
-  const data::Dataset test = data::fashion_mnist("test", {.directory = dir, .flatten = true});
-  tg::Generator gen(seed);
-  std::vector<std::int64_t> order = tg::randperm(full.size(), gen).to_vector<std::int64_t>();
-  order.resize(static_cast<std::size_t>(std::min(n, full.size())));
-  const data::Dataset train = full.subset(order);
-  const auto standardize = data::Standardizer::fit(train.features(), {.per_feature = false});
-  return {"Fashion-MNIST", data::Dataset(standardize(train.features()), train.targets()),
-          data::Dataset(standardize(test.features()), test.targets()), 784, 10};
-}
-
-// `classes` spirals winding `turns` times around the origin, n points each,
-// with a little Gaussian noise: x (n·classes, 2), labels (n·classes,).
-data::Dataset spirals(std::int64_t n, int classes, double turns, double noise, tg::Generator& gen) {
-  std::vector<float> x;
-  std::vector<std::int64_t> y;
-  for (int c = 0; c < classes; ++c) {
-    for (std::int64_t i = 0; i < n; ++i) {
-      const double r = 0.05 + 0.95 * gen.uniform();  // radius, 0.05..1
-      const double angle = 2 * std::numbers::pi * (turns * r + double(c) / classes);
-      x.push_back(static_cast<float>(r * std::cos(angle) + noise * gen.normal()));
-      x.push_back(static_cast<float>(r * std::sin(angle) + noise * gen.normal()));
-      y.push_back(c);
-    }
-  }
-  const auto count = static_cast<std::int64_t>(y.size());
-  return data::Dataset(tg::from_vector(x, {count, 2}), tg::from_vector(y, {count}));
-}
 
 Task spiral_task(std::int64_t n_per_class, double turns, std::uint64_t seed) {
   tg::Generator gen(seed);

@@ -30,11 +30,17 @@
 
 #include <tapegrad/tapegrad.hpp>
 
+#include "support/tasks.hpp"
+
 namespace nn = tg::nn;
 namespace optim = tg::optim;
 namespace data = tg::data;
 
 namespace {
+
+using examples::fashion_mnist;
+using examples::Task;
+using examples::teacher_task;
 
 struct Settings {
   bool quick = false;
@@ -51,48 +57,6 @@ struct Settings {
   int threads = 1;
   std::string data_dir;
 };
-
-struct Task {
-  std::string name;
-  data::Dataset train, test;
-  std::int64_t inputs = 0, classes = 0;
-};
-
-// Fashion-MNIST: `n` training images drawn at random (by seed) and the whole
-// test set; pixels standardised with the training images' mean and standard
-// deviation (one pair for all pixels), so the inputs have variance 1.
-Task fashion_mnist(std::int64_t n, std::uint64_t seed, const std::string& dir) {
-  const data::Dataset full = data::fashion_mnist("train", {.directory = dir, .flatten = true});
-  const data::Dataset test = data::fashion_mnist("test", {.directory = dir, .flatten = true});
-  tg::Generator gen(seed);
-  std::vector<std::int64_t> order = tg::randperm(full.size(), gen).to_vector<std::int64_t>();
-  order.resize(static_cast<std::size_t>(std::min(n, full.size())));
-  const data::Dataset train = full.subset(order);
-  const auto standardize = data::Standardizer::fit(train.features(), {.per_feature = false});
-  return {"Fashion-MNIST", data::Dataset(standardize(train.features()), train.targets()),
-          data::Dataset(standardize(test.features()), test.targets()), 784, 10};
-}
-
-// A random teacher: x ~ N(0, I) in `inputs` dimensions, labelled by the
-// largest of `classes` random linear scores, x·W. Learnable by any net that
-// trains at all, so what decides here is the initialisation.
-Task teacher_task(std::int64_t inputs, std::int64_t classes, std::int64_t n, std::uint64_t seed) {
-  tg::Generator gen(seed);
-  const tg::Tensor teacher = tg::randn({inputs, classes}, gen);
-  const auto make = [&](std::int64_t count) {
-    const tg::Tensor x = tg::randn({count, inputs}, gen);
-    const std::vector<float> scores = tg::matmul(x, teacher).to_vector<float>();
-    std::vector<std::int64_t> labels(static_cast<std::size_t>(count));
-    for (std::size_t i = 0; i < labels.size(); ++i) {
-      const auto row = scores.begin() + static_cast<std::ptrdiff_t>(i * classes);
-      labels[i] = std::max_element(row, row + classes) - row;
-    }
-    return data::Dataset(x, tg::from_vector(labels, {count}));
-  };
-  data::Dataset train = make(n);
-  data::Dataset test = make(2000);
-  return {"random linear teacher", std::move(train), std::move(test), inputs, classes};
-}
 
 // An initialisation scheme: fills one weight matrix (biases stay 0).
 struct Scheme {

@@ -18,6 +18,8 @@
 
 #include <tapegrad/tapegrad.hpp>
 
+#include "support/tasks.hpp"
+
 namespace nn = tg::nn;
 namespace optim = tg::optim;
 namespace data = tg::data;
@@ -96,20 +98,8 @@ int run(const Settings& s) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   const optim::History& h = r.history;
-  const auto column = [&](const char* name) { return h.has(name) ? h.values(name) : std::vector<double>(h.epochs(), NAN); };
-  const std::vector<double> lr = column("lr"), train_loss = column("loss"), train_acc = column("accuracy"),
-                            test_loss = column("val_loss"), test_acc = column("val_accuracy"), secs = column("seconds");
-  std::cout << "\nepoch  lr (end)   train loss  train acc  test loss  test acc  time\n"
-            << "-----  ---------  ----------  ---------  ---------  --------  ------\n";
-  double elapsed = 0;
-  for (int e = 0; e < h.epochs(); ++e) {
-    elapsed += std::isfinite(secs[e]) ? secs[e] : 0;
-    std::cout << std::setw(5) << e + 1 << "  " << std::scientific << std::setprecision(2) << lr[e] << "  "
-              << std::fixed << std::setprecision(4) << std::setw(10) << train_loss[e] << "  " << std::setprecision(2)
-              << std::setw(8) << 100 * train_acc[e] << "%  " << std::setprecision(4) << std::setw(9) << test_loss[e]
-              << "  " << std::setprecision(2) << std::setw(7) << 100 * test_acc[e] << "%  " << std::setprecision(1)
-              << std::setw(5) << elapsed << "s\n";
-  }
+  examples::print_epoch_table(h);
+  const std::vector<double> test_acc = examples::history_column(h, "val_accuracy");
   const double accuracy = r.stop_reason.empty() && h.epochs() > 0 ? 100 * test_acc.back() : NAN;
   const bool ok = accuracy >= s.target;
   std::cout << "\n" << s.cell << " " << s.hidden << ": test accuracy " << std::fixed << std::setprecision(2)
