@@ -18,7 +18,7 @@
 // libtorch alternate, so machine noise hits both alike.
 //
 // Usage: bench_mlp [--budget=SECONDS] [--threads=1,2] [--no-torch] [--quick]
-//                  [--filter=SUBSTRING]
+//                  [--filter=SUBSTRING] [--malloc=tuned|default]
 //
 // This file holds the case drivers and main; the options, timing and report
 // are in harness.cpp, the cases themselves in tapegrad_cases.cpp and
@@ -262,6 +262,7 @@ int main(int argc, char** argv) {
   }
 #endif
   const Options opt = parse_options(argc, argv);
+  const std::string malloc_policy = bench::apply_malloc_policy(opt);
   const auto t_start = Clock::now();
 
   char date[32];
@@ -281,6 +282,7 @@ int main(int argc, char** argv) {
 #else
   std::printf("libtorch: not found at configure time; tapegrad figures only\n");
 #endif
+  std::printf("%s\n", malloc_policy.c_str());
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
   std::printf("OMP_WAIT_POLICY=%s; medians of samples of ~%.0f ms, %.1f s per implementation "
               "per case; ± is half the interquartile range\n\n",

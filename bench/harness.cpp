@@ -1,6 +1,8 @@
 // The harness of bench_mlp: see harness.hpp.
 #include "harness.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -31,6 +33,12 @@ Options parse_options(int argc, char** argv) {
       for (std::string t; std::getline(in, t, ',');) opt.threads.push_back(std::atoi(t.c_str()));
     } else if (const char* v = value("--filter=")) {
       opt.filter = v;
+    } else if (const char* v = value("--malloc=")) {
+      if (std::strcmp(v, "tuned") != 0 && std::strcmp(v, "default") != 0) {
+        std::fprintf(stderr, "%s: --malloc takes tuned or default, got '%s'\n", argv[0], v);
+        std::exit(2);
+      }
+      opt.tuned_malloc = std::strcmp(v, "tuned") == 0;
     } else if (a == "--no-torch") {
       opt.torch = false;
     } else if (a == "--quick") {
@@ -40,7 +48,7 @@ Options parse_options(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: %s [--budget=SECONDS] [--threads=1,2] [--no-torch] [--quick] "
-                   "[--filter=SUBSTRING]\n",
+                   "[--filter=SUBSTRING] [--malloc=tuned|default]\n",
                    argv[0]);
       std::exit(a == "--help" || a == "-h" ? 0 : 2);
     }
@@ -86,6 +94,24 @@ std::string cpu_model() {
     }
   }
   return "unknown CPU";
+}
+
+// libtorch allocates its tensors with plain malloc. With glibc's defaults a
+// buffer above the mmap threshold (128 KiB, raised dynamically to the size
+// of the largest mmapped block freed so far) is mapped and unmapped each
+// step, and freed heap tops above the trim threshold go back to the kernel:
+// the next step page-faults them in again. Whether that happens depends on
+// what ran earlier in the process (the dynamic threshold only rises), so a
+// case's libtorch time depended on the cases before it (CNN 3.9 ms after
+// the MLP cases, 7.2 ms alone). Fixed high thresholds keep every freed
+// buffer in the heap: libtorch's most favourable setting, the same for every
+// case in any order. tapegrad keeps its buffers in its own pool either way.
+std::string apply_malloc_policy(const Options& opt) {
+  if (!opt.tuned_malloc) return "glibc malloc with its default (dynamic) thresholds";
+  constexpr int kMmapThreshold = 32 << 20, kTrimThreshold = 128 << 20;
+  const bool ok = mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 1 && mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1;
+  return ok ? "glibc malloc tuned for libtorch: M_MMAP_THRESHOLD 32 MiB, M_TRIM_THRESHOLD 128 MiB (--malloc=default: glibc's dynamic thresholds)"
+            : "glibc malloc: mallopt refused the thresholds; defaults in use";
 }
 
 void set_threads(int n, bool torch) {

@@ -32,6 +32,9 @@ struct Options {
   std::vector<int> threads = {1, 2};
   bool torch = kHaveTorch;
   std::string filter;
+  // glibc malloc's thresholds fixed high (see apply_malloc_policy) unless
+  // --malloc=default.
+  bool tuned_malloc = true;
 };
 
 /// Exits with the usage on an unknown argument (status 0 for --help / -h).
@@ -47,6 +50,9 @@ double peak_rss_mib();
 /// Resets the peak (VmHWM) to the current RSS; false when the kernel refuses.
 bool reset_peak_rss();
 std::string cpu_model();
+/// With opt.tuned_malloc, fixes glibc malloc's mmap and trim thresholds so
+/// that freed buffers stay in the heap; returns a line saying what was set.
+std::string apply_malloc_policy(const Options& opt);
 /// Sets OpenBLAS's threads, and libtorch's pool too when `torch`.
 void set_threads(int n, bool torch);
 
