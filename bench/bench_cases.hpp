@@ -87,13 +87,22 @@ ModelInit make_model_init(ModelKind kind, std::uint64_t seed);
 std::unique_ptr<Runner> make_model(const ModelInit& init);
 }  // namespace tapegrad_side
 
-// The 8 gemms of one MLP training step, with the shapes and transpose flags
-// tapegrad's matmul and its VJPs use (x does not require grad, so there is
-// no dx): forward x·W1, h1·W2, h2·W3; backward dW3 = h2ᵀ·g3, dh2 = g3·W3ᵀ,
-// dW2 = h1ᵀ·g2, dh1 = g2·W2ᵀ, dW1 = xᵀ·g1. Defined in tapegrad_cases.cpp.
+// The gemms of one training step alone in OpenBLAS: the floor a step is
+// held to. Defined in tapegrad_cases.cpp.
 class GemmFloor : public Runner {
  public:
-  explicit GemmFloor(std::int64_t batch);
+  /// The 8 gemms of the MLP step, with the shapes and transpose flags
+  /// tapegrad's matmul and its VJPs use (x does not require grad, so there is
+  /// no dx): forward x·W1, h1·W2, h2·W3; backward dW3 = h2ᵀ·g3, dh2 = g3·W3ᵀ,
+  /// dW2 = h1ᵀ·g2, dh1 = g2·W2ᵀ, dW1 = xᵀ·g1.
+  static GemmFloor mlp(std::int64_t batch);
+  /// The fewest gemms an LSTM(in -> hidden) step over `steps` steps, batch
+  /// `batch`, plus a linear head of `classes` can do, each at its most
+  /// efficient: the input projection of all steps in one gemm, one recurrent
+  /// gemm per step after the first, the head; backward the head's two, dh per
+  /// step, and dW_hh and dW_ih each in one gemm over all steps' rows.
+  static GemmFloor lstm(std::int64_t batch, std::int64_t steps, std::int64_t in, std::int64_t hidden,
+                        std::int64_t classes);
   void step() override;
   std::size_t count() const { return gemms_.size(); }
   double flops() const;
@@ -104,7 +113,7 @@ class GemmFloor : public Runner {
     int m, n, k;
     std::vector<float> a, b, c;
   };
-  void add(bool ta, bool tb, int m, int n, int k);
+  void add(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k);
   std::vector<Gemm> gemms_;
 };
 

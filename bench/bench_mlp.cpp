@@ -109,7 +109,7 @@ void run_mlp(Report& report, const Options& opt, int threads, std::int64_t batch
   }
 #endif
   check_agreement(runners, names);
-  GemmFloor floor(batch);
+  GemmFloor floor = GemmFloor::mlp(batch);
   runners.push_back(&floor);
   const std::vector<Stats> st = measure(runners, opt);
   const Stats& tg = st.front();
@@ -151,12 +151,31 @@ void run_model(Report& report, const Options& opt, int threads, bench::ModelKind
   }
 #endif
   check_agreement(runners, names);
-  const std::vector<Stats> st = measure(runners, opt);
+  // The LSTM's floor: its gemms alone, sampled in turn with the two.
+  std::unique_ptr<GemmFloor> floor;
+  if (kind == bench::ModelKind::lstm) {
+    const std::vector<std::int64_t>& x = init.x_shape;            // (N, T, in)
+    const std::int64_t hidden = init.param_shapes[1][1];          // weight_hh_l0 (4H, H)
+    const std::int64_t classes = init.param_shapes.back()[0];     // the head's bias
+    floor = std::make_unique<GemmFloor>(GemmFloor::lstm(x[0], x[1], x[2], hidden, classes));
+    runners.push_back(floor.get());
+  }
+  std::vector<Stats> st = measure(runners, opt);
+  const Stats fl = floor ? st.back() : Stats();
+  if (floor) st.pop_back();
   const Stats none;
   const Stats& lt = st.size() > 1 ? st[1] : none;
   report.add({name, time_cell(st[0], 1e3, "ms", 3), time_cell(lt, 1e3, "ms", 3),
               ratio_cell(st[0].median, lt.median)},
              st);
+  if (floor) {
+    std::string ratio = "tapegrad ÷ floor " + ratio_cell(st[0].median, fl.median);
+    if (lt.valid()) ratio += ", libtorch ÷ floor " + ratio_cell(lt.median, fl.median);
+    report.add({name + ": its " + std::to_string(floor->count()) + " gemms alone in OpenBLAS",
+                time_cell(fl, 1e3, "ms", 3), "—", ratio},
+               {fl});
+    std::printf("  (%.3f GFLOP per step, %.1f GFLOP/s)\n", floor->flops() * 1e-9, floor->flops() * 1e-9 / fl.median);
+  }
 }
 
 void run_chain(Report& report, const Options& opt, int threads, ChainMode mode) {
@@ -291,7 +310,7 @@ int main(int argc, char** argv) {
   // One gemm first, so that OpenBLAS's one-time buffer is not counted as
   // memory added by either library's training.
   {
-    GemmFloor warm(256);
+    GemmFloor warm = GemmFloor::mlp(256);
     warm.step();
   }
 

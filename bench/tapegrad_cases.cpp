@@ -134,14 +134,31 @@ std::unique_ptr<Runner> make_chain(int n_ops, ChainMode mode) {
 
 // --- the OpenBLAS floor ---------------------------------------------------------------
 
-GemmFloor::GemmFloor(std::int64_t batch) {
-  const int b = static_cast<int>(batch);
-  const int s[] = {784, 256, 128, 10};
-  for (int l = 0; l < 3; ++l) add(false, false, b, s[l + 1], s[l]);   // h_l · W
+GemmFloor GemmFloor::mlp(std::int64_t batch) {
+  GemmFloor f;
+  const std::int64_t b = batch;
+  const std::int64_t s[] = {784, 256, 128, 10};
+  for (int l = 0; l < 3; ++l) f.add(false, false, b, s[l + 1], s[l]);   // h_l · W
   for (int l = 2; l >= 0; --l) {
-    add(true, false, s[l], s[l + 1], b);                              // h_lᵀ · g
-    if (l > 0) add(false, true, b, s[l], s[l + 1]);                  // g · Wᵀ
+    f.add(true, false, s[l], s[l + 1], b);                              // h_lᵀ · g
+    if (l > 0) f.add(false, true, b, s[l], s[l + 1]);                  // g · Wᵀ
   }
+  return f;
+}
+
+GemmFloor GemmFloor::lstm(std::int64_t batch, std::int64_t steps, std::int64_t in, std::int64_t hidden,
+                          std::int64_t classes) {
+  GemmFloor f;
+  const std::int64_t gates = 4 * hidden, n = batch, t = steps;
+  f.add(false, true, n * t, gates, in);                                      // x W_ihᵀ, all steps
+  for (std::int64_t s = 1; s < t; ++s) f.add(false, true, n, gates, hidden);  // h_{s-1} W_hhᵀ
+  f.add(false, true, n, classes, hidden);                                    // h_T Wᵀ
+  f.add(true, false, classes, hidden, n);                                    // dW = gᵀ h_T
+  f.add(false, false, n, hidden, classes);                                   // dh_T = g W
+  for (std::int64_t s = 1; s < t; ++s) f.add(false, false, n, hidden, gates);  // dh_{s-1} = dgates_s W_hh
+  f.add(true, false, gates, hidden, n * (t - 1));                            // dW_hh, all steps
+  f.add(true, false, gates, in, n * t);                                      // dW_ih, all steps
+  return f;
 }
 
 void GemmFloor::step() {
@@ -159,8 +176,8 @@ double GemmFloor::flops() const {
   return f;
 }
 
-void GemmFloor::add(bool ta, bool tb, int m, int n, int k) {
-  Gemm g{ta, tb, m, n, k, {}, {}, {}};
+void GemmFloor::add(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k) {
+  Gemm g{ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), {}, {}, {}};
   g.a.assign(static_cast<std::size_t>(m) * k, 0.5f);
   g.b.assign(static_cast<std::size_t>(k) * n, 0.25f);
   g.c.assign(static_cast<std::size_t>(m) * n, 0.0f);
