@@ -43,8 +43,13 @@ template <bool kFma>
 [[gnu::always_inline]] inline void sigmoid_vjp_loop(const float* g, const float* y, float* dx, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) dx[i] = g[i] * (y[i] * (1.0f - y[i]));
 }
+// g[i] is read whether or not it is used: a load under the condition would
+// be a masked load, which SSE2 lacks, and the baseline loop would not vectorise.
 [[gnu::always_inline]] inline void relu_vjp_loop(const float* g, const float* y, float* dx, std::int64_t n) {
-  for (std::int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0 ? g[i] : 0.0f;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float gi = g[i];
+    dx[i] = y[i] > 0 ? gi : 0.0f;
+  }
 }
 [[gnu::always_inline]] inline void add_loop(const float* a, const float* b, float* out, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
