@@ -74,11 +74,6 @@ Worst worst_error(const std::function<Tensor(const Tensor&)>& op, const std::fun
 
 double sigmoid_reference(double x) { return x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x)); }
 
-void check_worst(const Worst& w, std::int64_t allowed) {
-  INFO("worst at x = " << w.x << ": got " << w.got << ", want " << w.want << " (" << w.ulps << " ulp)");
-  CHECK(w.ulps <= allowed);
-}
-
 // The levels this CPU runs: baseline, and AVX2+FMA where it has them.
 std::vector<SimdLevel> levels() {
   if (kernels::cpu_has_avx2_fma()) return {SimdLevel::baseline, SimdLevel::avx2_fma};
@@ -87,6 +82,18 @@ std::vector<SimdLevel> levels() {
 }
 
 std::string level_name(SimdLevel level) { return kernels::float32_loops(level).name; }
+
+// worst_error on each level this CPU runs, checked against `allowed` ulp.
+void check_worst_on_each_level(const std::function<Tensor(const Tensor&)>& op,
+                               const std::function<double(double)>& reference, std::int64_t allowed) {
+  for (SimdLevel level : levels()) {
+    const ScopedSimdLevel scoped(level);
+    const Worst w = worst_error(op, reference);
+    INFO(level_name(level) << ": worst at x = " << w.x << ": got " << w.got << ", want " << w.want << " ("
+                           << w.ulps << " ulp)");
+    CHECK(w.ulps <= allowed);
+  }
+}
 
 // Worst errors measured (baseline / AVX2+FMA, same for both):
 //            over sweep()   over every 17th bit pattern (252,645,136 floats)
@@ -100,57 +107,43 @@ std::string level_name(SimdLevel level) { return kernels::float32_loops(level).n
 }  // namespace
 
 TEST_CASE("float32 exp is within 1 ulp of std::exp over the whole range, NaN and ±Inf included, on both loops") {
-  for (SimdLevel level : levels()) {
-    CAPTURE(level_name(level));
-    const ScopedSimdLevel scoped(level);
-    check_worst(worst_error([](const Tensor& x) { return exp(x); }, [](double x) { return std::exp(x); }),
-                1);
-  }
+  check_worst_on_each_level([](const Tensor& x) { return exp(x); }, [](double x) { return std::exp(x); }, 1);
 }
 
 TEST_CASE("float32 tanh is within 1 ulp of std::tanh over the whole range, on both loops") {
-  for (SimdLevel level : levels()) {
-    CAPTURE(level_name(level));
-    const ScopedSimdLevel scoped(level);
-    check_worst(worst_error([](const Tensor& x) { return tanh(x); }, [](double x) { return std::tanh(x); }),
-                1);
-  }
+  check_worst_on_each_level([](const Tensor& x) { return tanh(x); }, [](double x) { return std::tanh(x); }, 1);
 }
 
 TEST_CASE("float32 sigmoid is within 3 ulp of 1/(1 + e^-x) over the whole range, on both loops") {
-  for (SimdLevel level : levels()) {
-    CAPTURE(level_name(level));
-    const ScopedSimdLevel scoped(level);
-    check_worst(worst_error([](const Tensor& x) { return sigmoid(x); }, sigmoid_reference), 3);
-  }
+  check_worst_on_each_level([](const Tensor& x) { return sigmoid(x); }, sigmoid_reference, 3);
 }
 
 TEST_CASE("float32 exp, tanh and sigmoid at the edges, on both loops") {
   for (SimdLevel level : levels()) {
-  CAPTURE(level_name(level));
-  const ScopedSimdLevel scoped(level);
-  const std::vector<float> xs = {kNaN, kInf, -kInf, 89.0f, -104.5f, -100.0f, 0.0f, -0.0f};
-  const Tensor x = from_vector(xs, Shape{8});
-  const std::vector<float> e = exp(x).to_vector<float>();
-  CHECK(std::isnan(e[0]));
-  CHECK(e[1] == kInf);
-  CHECK(e[2] == 0.0f);
-  CHECK(e[3] == kInf);  // overflow
-  CHECK(e[4] == 0.0f);  // underflow
-  CHECK(e[5] > 0.0f);   // a subnormal result, not flushed to zero
-  CHECK(e[5] < std::numeric_limits<float>::min());
-  CHECK(e[6] == 1.0f);
-  const std::vector<float> t = tanh(x).to_vector<float>();
-  CHECK(std::isnan(t[0]));
-  CHECK(t[1] == 1.0f);
-  CHECK(t[2] == -1.0f);
-  CHECK(std::signbit(t[7]));  // tanh(-0) = -0
-  const std::vector<float> s = sigmoid(x).to_vector<float>();
-  CHECK(std::isnan(s[0]));
-  CHECK(s[1] == 1.0f);
-  CHECK(s[2] == 0.0f);
-  CHECK(s[5] > 0.0f);  // e^-100, subnormal, not 0
-  CHECK(s[6] == 0.5f);
+    CAPTURE(level_name(level));
+    const ScopedSimdLevel scoped(level);
+    const std::vector<float> xs = {kNaN, kInf, -kInf, 89.0f, -104.5f, -100.0f, 0.0f, -0.0f};
+    const Tensor x = from_vector(xs, Shape{8});
+    const std::vector<float> e = exp(x).to_vector<float>();
+    CHECK(std::isnan(e[0]));
+    CHECK(e[1] == kInf);
+    CHECK(e[2] == 0.0f);
+    CHECK(e[3] == kInf);  // overflow
+    CHECK(e[4] == 0.0f);  // underflow
+    CHECK(e[5] > 0.0f);   // a subnormal result, not flushed to zero
+    CHECK(e[5] < std::numeric_limits<float>::min());
+    CHECK(e[6] == 1.0f);
+    const std::vector<float> t = tanh(x).to_vector<float>();
+    CHECK(std::isnan(t[0]));
+    CHECK(t[1] == 1.0f);
+    CHECK(t[2] == -1.0f);
+    CHECK(std::signbit(t[7]));  // tanh(-0) = -0
+    const std::vector<float> s = sigmoid(x).to_vector<float>();
+    CHECK(std::isnan(s[0]));
+    CHECK(s[1] == 1.0f);
+    CHECK(s[2] == 0.0f);
+    CHECK(s[5] > 0.0f);  // e^-100, subnormal, not 0
+    CHECK(s[6] == 0.5f);
   }
 }
 
