@@ -13,6 +13,15 @@
 // e^r is a degree-7 polynomial (the minimax coefficients of Cephes' expf).
 // 2^n is applied as two factors 2^(n/2)·2^(n−n/2), each a normal float, so
 // results down in the subnormal range come out right instead of as zero.
+//
+// Note [fused multiply-add variant]
+// Each function takes kFma: false computes a·b + c as two roundings (the
+// baseline x86-64 build has no FMA instruction, and C++20 mode does not
+// contract), true as one (__builtin_fmaf), for the AVX2+FMA loops of
+// float32_loops.cpp. The two give slightly different last bits; each is
+// checked against float64 std:: by test_fast_math.cpp. always_inline: the
+// functions must be compiled inside the loop that calls them, with that
+// loop's target ISA, or they would neither vectorise nor use FMA.
 #pragma once
 
 #include <bit>
@@ -21,7 +30,15 @@
 
 namespace tg::kernels::fast {
 
-inline float exp(float x) {
+/// a·b + c, rounded once when kFma (see Note [fused multiply-add variant]).
+template <bool kFma>
+[[gnu::always_inline]] inline float mul_add(float a, float b, float c) {
+  if constexpr (kFma) return __builtin_fmaf(a, b, c);
+  else return a * b + c;
+}
+
+template <bool kFma = false>
+[[gnu::always_inline]] inline float exp(float x) {
   constexpr float kMax = 88.72283935546875f;   // above: +Inf
   constexpr float kMin = -103.97283935546875f; // below: 0 (e^x under half the smallest subnormal)
   constexpr float kLog2e = 1.44269504088896341f;
@@ -31,15 +48,15 @@ inline float exp(float x) {
   // NaN compares false, so it is clamped to kMax here (no float-to-int
   // conversion of NaN below) and selected back at the end.
   const float xc = x < kMax ? (x > kMin ? x : kMin) : kMax;
-  const float nf = (xc * kLog2e + kRound) - kRound;
-  const float r = (xc - nf * kLn2Hi) - nf * kLn2Lo;
+  const float nf = mul_add<kFma>(xc, kLog2e, kRound) - kRound;
+  const float r = mul_add<kFma>(-nf, kLn2Lo, mul_add<kFma>(-nf, kLn2Hi, xc));
   float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const float er = (p * r) * r + r + 1.0f;
+  p = mul_add<kFma>(p, r, 1.3981999507e-3f);
+  p = mul_add<kFma>(p, r, 8.3334519073e-3f);
+  p = mul_add<kFma>(p, r, 4.1665795894e-2f);
+  p = mul_add<kFma>(p, r, 1.6666665459e-1f);
+  p = mul_add<kFma>(p, r, 5.0000001201e-1f);
+  const float er = mul_add<kFma>(p * r, r, r) + 1.0f;
   const std::int32_t n = static_cast<std::int32_t>(nf);
   const std::int32_t n1 = n / 2, n2 = n - n1;
   const float s1 = std::bit_cast<float>(static_cast<std::uint32_t>(n1 + 127) << 23);
@@ -51,24 +68,26 @@ inline float exp(float x) {
 
 /// tanh: an odd polynomial below |x| = 0.625 (where 1 − 2/(e^2|x| + 1)
 /// would cancel; Cephes' tanhf coefficients), that formula above.
-inline float tanh(float x) {
+template <bool kFma = false>
+[[gnu::always_inline]] inline float tanh(float x) {
   const float a = x < 0 ? -x : x;
   const float z = x * x;
   float p = -5.70498872745e-3f;
-  p = p * z + 2.06390887954e-2f;
-  p = p * z - 5.37397155531e-2f;
-  p = p * z + 1.33314422036e-1f;
-  p = p * z - 3.33332819422e-1f;
-  const float small = p * z * a + a;
-  const float large = 1.0f - 2.0f / (exp(2.0f * a) + 1.0f);
+  p = mul_add<kFma>(p, z, 2.06390887954e-2f);
+  p = mul_add<kFma>(p, z, -5.37397155531e-2f);
+  p = mul_add<kFma>(p, z, 1.33314422036e-1f);
+  p = mul_add<kFma>(p, z, -3.33332819422e-1f);
+  const float small = mul_add<kFma>(p * z, a, a);
+  const float large = 1.0f - 2.0f / (exp<kFma>(2.0f * a) + 1.0f);
   // NaN: a < 0.625 is false, and large is NaN. copysign keeps tanh(−0) = −0.
   return std::copysign(a < 0.625f ? small : large, x);
 }
 
 /// 1 / (1 + e^−x), from e^−|x| so that nothing overflows and tiny results
 /// keep their precision: e/(1 + e) for x < 0.
-inline float sigmoid(float x) {
-  const float e = exp(x < 0 ? x : -x);
+template <bool kFma = false>
+[[gnu::always_inline]] inline float sigmoid(float x) {
+  const float e = exp<kFma>(x < 0 ? x : -x);
   const float s = 1.0f / (1.0f + e);
   return x < 0 ? e * s : s;
 }

@@ -1,8 +1,11 @@
 // Elementwise binary primitives with NumPy broadcasting. Each VJP reduces the
 // incoming gradient to its input's shape with sum_to (see Note [sum_to] in
 // reduce.cpp), so a gradient never has a shape its tensor does not have.
+// float32 add, sub and mul of one shape run the loops of
+// kernels/float32_loops.hpp (AVX2 where the CPU has it).
 #include <cmath>
 
+#include "../kernels/float32_loops.hpp"
 #include "common.hpp"
 
 namespace tg {
@@ -25,7 +28,8 @@ Tensor compare(const Tensor& a, const Tensor& b, const char* op, const Site& sit
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b, Site site) {
-  Tensor y = map_binary(a, b, "add", site, [](auto x, auto z) { return x + z; });
+  Tensor y = kernels::same_shape_float32(a, b) ? kernels::map_float32(a, b, kernels::float32_loops().add)
+                                              : map_binary(a, b, "add", site, [](auto x, auto z) { return x + z; });
   if (should_record(a, b)) {
     record("add", site, y, [sa = a.shape(), sb = b.shape()](const Tensor& g, VjpContext& ctx) {
       if (ctx.needs(0)) ctx.set(0, sum_to(g, sa));
@@ -36,7 +40,8 @@ Tensor add(const Tensor& a, const Tensor& b, Site site) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b, Site site) {
-  Tensor y = map_binary(a, b, "sub", site, [](auto x, auto z) { return x - z; });
+  Tensor y = kernels::same_shape_float32(a, b) ? kernels::map_float32(a, b, kernels::float32_loops().sub)
+                                              : map_binary(a, b, "sub", site, [](auto x, auto z) { return x - z; });
   if (should_record(a, b)) {
     record("sub", site, y, [sa = a.shape(), sb = b.shape()](const Tensor& g, VjpContext& ctx) {
       if (ctx.needs(0)) ctx.set(0, sum_to(g, sa));
@@ -47,7 +52,8 @@ Tensor sub(const Tensor& a, const Tensor& b, Site site) {
 }
 
 Tensor mul(const Tensor& a, const Tensor& b, Site site) {
-  Tensor y = map_binary(a, b, "mul", site, [](auto x, auto z) { return x * z; });
+  Tensor y = kernels::same_shape_float32(a, b) ? kernels::map_float32(a, b, kernels::float32_loops().mul)
+                                              : map_binary(a, b, "mul", site, [](auto x, auto z) { return x * z; });
   if (should_record(a, b)) {
     record("mul", site, y,
            [a = keep_if(needs_grad(b), a), b = keep_if(needs_grad(a), b), sa = a.shape(),

@@ -3,14 +3,15 @@
 // relu, elu). tanh, sigmoid and relu, the activations of every network, run
 // their VJP as one fused pass when the backward pass is not recorded (the
 // taped form otherwise, for higher derivatives): one pass and one buffer
-// instead of two or three. A mask (x > 0, lo <= x <= hi) is a constant: its derivative is
-// zero almost everywhere, so it is computed off the tape.
+// instead of two or three. Their float32 forms run the loops of
+// kernels/float32_loops.hpp (AVX2+FMA where the CPU has it). A mask (x > 0,
+// lo <= x <= hi) is a constant: its derivative is zero almost everywhere, so
+// it is computed off the tape.
 #include <cmath>
 #include <numbers>
 #include <sstream>
-#include <type_traits>
 
-#include "../kernels/fast_math.hpp"
+#include "../kernels/float32_loops.hpp"
 #include "common.hpp"
 
 namespace tg {
@@ -46,10 +47,8 @@ Tensor neg(const Tensor& x, Site site) {
 }
 
 Tensor exp(const Tensor& x, Site site) {
-  Tensor y = map_unary(x, "exp", site, [](auto v) {
-    if constexpr (std::is_same_v<decltype(v), float>) return kernels::fast::exp(v);
-    else return std::exp(v);
-  });
+  Tensor y = kernels::is_float32(x) ? kernels::map_float32(x, kernels::float32_loops().exp)
+                                  : map_unary(x, "exp", site, [](auto v) { return std::exp(v); });
   if (should_record(x)) {
     record("exp", site, y, [ys = saved(y)](const Tensor& g, VjpContext& ctx) { ctx.set(0, g * ctx.output(ys)); }, x);
   }
@@ -97,14 +96,14 @@ Tensor cos(const Tensor& x, Site site) {
 }
 
 Tensor tanh(const Tensor& x, Site site) {
-  Tensor y = map_unary(x, "tanh", site, [](auto v) {
-    if constexpr (std::is_same_v<decltype(v), float>) return kernels::fast::tanh(v);
-    else return std::tanh(v);
-  });
+  Tensor y = kernels::is_float32(x) ? kernels::map_float32(x, kernels::float32_loops().tanh)
+                                  : map_unary(x, "tanh", site, [](auto v) { return std::tanh(v); });
   if (should_record(x)) {
     record("tanh", site, y, [ys = saved(y), site](const Tensor& g, VjpContext& ctx) {
       if (!ctx.create_graph()) {
-        ctx.set(0, map_binary(g, ys.get(), "tanh", site, [](auto gv, auto yv) { return gv * (1 - yv * yv); }));
+        ctx.set(0, kernels::same_shape_float32(g, ys.get())
+                     ? kernels::map_float32(g, ys.get(), kernels::float32_loops().tanh_vjp)
+                     : map_binary(g, ys.get(), "tanh", site, [](auto gv, auto yv) { return gv * (1 - yv * yv); }));
         return;
       }
       const Tensor out = ctx.output(ys);
@@ -127,9 +126,9 @@ Tensor erf(const Tensor& x, Site site) {
 }
 
 Tensor sigmoid(const Tensor& x, Site site) {
-  Tensor y = map_unary(x, "sigmoid", site, [](auto v) {
+  Tensor y = kernels::is_float32(x) ? kernels::map_float32(x, kernels::float32_loops().sigmoid)
+                                  : map_unary(x, "sigmoid", site, [](auto v) {
     using T = decltype(v);
-    if constexpr (std::is_same_v<T, float>) return kernels::fast::sigmoid(v);
     // Two branches so that e^(−v) never overflows.
     if (v >= 0) return T(1) / (T(1) + std::exp(-v));
     const T e = std::exp(v);
@@ -138,7 +137,9 @@ Tensor sigmoid(const Tensor& x, Site site) {
   if (should_record(x)) {
     record("sigmoid", site, y, [ys = saved(y), site](const Tensor& g, VjpContext& ctx) {
       if (!ctx.create_graph()) {
-        ctx.set(0, map_binary(g, ys.get(), "sigmoid", site, [](auto gv, auto yv) { return gv * (yv * (1 - yv)); }));
+        ctx.set(0, kernels::same_shape_float32(g, ys.get())
+                     ? kernels::map_float32(g, ys.get(), kernels::float32_loops().sigmoid_vjp)
+                     : map_binary(g, ys.get(), "sigmoid", site, [](auto gv, auto yv) { return gv * (yv * (1 - yv)); }));
         return;
       }
       const Tensor out = ctx.output(ys);
@@ -150,11 +151,14 @@ Tensor sigmoid(const Tensor& x, Site site) {
 
 Tensor relu(const Tensor& x, Site site) {
   // v <= 0 rather than v > 0: NaN is neither, and stays NaN (PyTorch).
-  Tensor y = map_unary(x, "relu", site, [](auto v) { return v <= 0 ? decltype(v)(0) : v; });
+  Tensor y = kernels::is_float32(x) ? kernels::map_float32(x, kernels::float32_loops().relu)
+                                  : map_unary(x, "relu", site, [](auto v) { return v <= 0 ? decltype(v)(0) : v; });
   if (should_record(x)) {
     record("relu", site, y, [ys = saved(y), site](const Tensor& g, VjpContext& ctx) {
       if (!ctx.create_graph()) {
-        ctx.set(0, map_binary(g, ys.get(), "relu", site, [](auto gv, auto yv) { return yv > 0 ? gv : decltype(gv)(0); }));
+        ctx.set(0, kernels::same_shape_float32(g, ys.get())
+                     ? kernels::map_float32(g, ys.get(), kernels::float32_loops().relu_vjp)
+                     : map_binary(g, ys.get(), "relu", site, [](auto gv, auto yv) { return yv > 0 ? gv : decltype(gv)(0); }));
         return;
       }
       ctx.set(0, g * positive_mask(ys.get()));

@@ -1,10 +1,15 @@
 // Elementwise unary ops: forward values in float32 and float64 against
 // hand-computed numbers, float64 gradchecks away from kinks, the documented
 // subgradients at kinks, numerical stability, and the error messages.
-// Binary ops, comparisons and operators are in test_binary.cpp.
+// Binary ops, comparisons and operators are in test_binary.cpp, except the
+// float32 loops shared with add, sub and mul: the last cases here run the
+// baseline and the AVX2+FMA loops (kernels/float32_loops.hpp) on every length
+// their vector tails see, against scalar references.
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <string>
@@ -12,6 +17,7 @@
 
 #include <tapegrad/tapegrad.hpp>
 
+#include "../../autodiff/kernels/float32_loops.hpp"
 #include "../support.hpp"
 
 using namespace tg;
@@ -254,4 +260,134 @@ TEST_CASE("dividing by a scalar is exact, and scalar-first operators name their 
   const Tensor labels = from_vector(std::vector<std::int64_t>{1}, {1});
   CHECK_THROWS_WITH_AS((void)(2.0 - labels), doctest::Contains("sub"), DtypeError);
   CHECK_THROWS_WITH_AS((void)(2.0 / labels), doctest::Contains("div"), DtypeError);
+}
+
+namespace {
+
+using kernels::ScopedSimdLevel;
+using kernels::SimdLevel;
+
+std::vector<SimdLevel> simd_levels() {
+  if (kernels::cpu_has_avx2_fma()) return {SimdLevel::baseline, SimdLevel::avx2_fma};
+  MESSAGE("this CPU has no AVX2+FMA: only the baseline loops are checked");
+  return {SimdLevel::baseline};
+}
+
+// Lengths around every vector width (4 and 8 floats, unrolled loops, and
+// their scalar tails), and one long run.
+std::vector<std::int64_t> loop_lengths() {
+  std::vector<std::int64_t> lengths;
+  for (std::int64_t n = 0; n <= 40; ++n) lengths.push_back(n);
+  lengths.push_back(1001);
+  return lengths;
+}
+
+// n floats cycling through signs, zeros of both signs, NaN, ±Inf and tiny
+// values, shifted by `seed` so two operands differ.
+std::vector<float> awkward_floats(std::int64_t n, int seed) {
+  const float pattern[] = {1.5f, -0.75f, 0.0f, -0.0f, 3.25f, -2.0f, std::numeric_limits<float>::quiet_NaN(),
+                           0.5f, std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                           1e-40f, -7.0f, 0.999f, -0.3f, 42.0f};
+  std::vector<float> v(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = pattern[(i * 7 + static_cast<std::size_t>(seed)) % std::size(pattern)];
+  return v;
+}
+
+// The same float, NaN matching any NaN.
+bool same_float(float a, float b) {
+  return std::isnan(a) ? std::isnan(b) : std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b);
+}
+
+void check_same(const std::vector<float>& got, const std::vector<float>& want) {
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    INFO("element " << i << " of " << got.size() << ": got " << got[i] << ", want " << want[i]);
+    CHECK(same_float(got[i], want[i]));
+  }
+}
+
+Tensor f32_tensor(const std::vector<float>& v) { return from_vector(v, Shape{static_cast<std::int64_t>(v.size())}); }
+
+// The gradient x receives when y = f(x) is seeded with `seed`, through the
+// fused VJP (the backward pass is not recorded).
+std::vector<float> vjp(const UnaryFn& f, const std::vector<float>& x, const std::vector<float>& seed) {
+  Tensor leaf = f32_tensor(x);
+  leaf.requires_grad_();
+  return grad({f(leaf)}, {leaf}, {f32_tensor(seed)})[0].to_vector<float>();
+}
+
+}  // namespace
+
+TEST_CASE("float32 relu, add, sub, mul and the relu and sigmoid VJPs: both loops give the scalar results bit for bit") {
+  for (SimdLevel level : simd_levels()) {
+    const ScopedSimdLevel scoped(level);
+    for (std::int64_t n : loop_lengths()) {
+      INFO(kernels::float32_loops(level).name << ", " << n << " elements");
+      const std::vector<float> a = awkward_floats(n, 0);
+      const std::vector<float> b = awkward_floats(n, 5);
+      std::vector<float> relu_want(a.size()), add_want(a.size()), sub_want(a.size()), mul_want(a.size());
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        relu_want[i] = a[i] <= 0 ? 0.0f : a[i];
+        add_want[i] = a[i] + b[i];
+        sub_want[i] = a[i] - b[i];
+        mul_want[i] = a[i] * b[i];
+      }
+      check_same(relu(f32_tensor(a)).to_vector<float>(), relu_want);
+      check_same(add(f32_tensor(a), f32_tensor(b)).to_vector<float>(), add_want);
+      check_same(sub(f32_tensor(a), f32_tensor(b)).to_vector<float>(), sub_want);
+      check_same(mul(f32_tensor(a), f32_tensor(b)).to_vector<float>(), mul_want);
+
+      // relu's VJP passes the seed where y > 0 (NaN, ±Inf seeds included).
+      const std::vector<float> y_relu = relu(f32_tensor(a)).to_vector<float>();
+      std::vector<float> relu_vjp_want(a.size());
+      for (std::size_t i = 0; i < a.size(); ++i) relu_vjp_want[i] = y_relu[i] > 0 ? b[i] : 0.0f;
+      check_same(vjp([](const Tensor& x) { return relu(x); }, a, b), relu_vjp_want);
+
+      const std::vector<float> y_sigmoid = sigmoid(f32_tensor(a)).to_vector<float>();
+      std::vector<float> sigmoid_vjp_want(a.size());
+      for (std::size_t i = 0; i < a.size(); ++i) sigmoid_vjp_want[i] = b[i] * (y_sigmoid[i] * (1.0f - y_sigmoid[i]));
+      check_same(vjp([](const Tensor& x) { return sigmoid(x); }, a, b), sigmoid_vjp_want);
+    }
+  }
+}
+
+TEST_CASE("float32 tanh VJP: g·(1 − y²) on both loops, rounded once more with FMA") {
+  for (SimdLevel level : simd_levels()) {
+    const ScopedSimdLevel scoped(level);
+    for (std::int64_t n : loop_lengths()) {
+      INFO(kernels::float32_loops(level).name << ", " << n << " elements");
+      // x near 0, where 1 − y² is ~1, and out to 9, where y rounds to 1 − a
+      // few ulp and 1 − y² is all cancellation.
+      std::vector<float> x(static_cast<std::size_t>(n)), seed(x.size());
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        x[i] = (i % 2 ? -1.0f : 1.0f) * 0.23f * static_cast<float>(i % 40);
+        seed[i] = 1.0f + 0.125f * static_cast<float>(i % 5);
+      }
+      const std::vector<float> y = tanh(f32_tensor(x)).to_vector<float>();
+      const std::vector<float> got = vjp([](const Tensor& v) { return tanh(v); }, x, seed);
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        INFO("x = " << x[i] << ", y = " << y[i] << ", got " << got[i]);
+        if (level == SimdLevel::baseline) {
+          CHECK(same_float(got[i], seed[i] * (1.0f - y[i] * y[i])));
+        } else {
+          // fma(−y, y, 1) then ·g: two roundings of the exact value of the float y.
+          const double exact = double(seed[i]) * (1.0 - double(y[i]) * double(y[i]));
+          CHECK(std::abs(got[i] - exact) <= std::abs(exact) * 0x1p-23);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("float32 loops leave broadcasting and float64 to the generic maps") {
+  for (SimdLevel level : simd_levels()) {
+    const ScopedSimdLevel scoped(level);
+    INFO(kernels::float32_loops(level).name);
+    const Tensor row = tensor({1.0, -2.0, 3.0}, f32);
+    const Tensor column = tensor({10.0, 20.0}, {2, 1}, f32);
+    check_values(add(row, column), {11.0, 8.0, 13.0, 21.0, 18.0, 23.0});
+    check_values(mul(row, column), {10.0, -20.0, 30.0, 20.0, -40.0, 60.0});
+    check_values(relu(tensor({-1.0, 2.0}, f64)), {0.0, 2.0});
+    CHECK_OP_ERROR(DtypeError, add(row, tensor({1.0, 2.0, 3.0}, f64)), "add", "float32", "float64");
+  }
 }

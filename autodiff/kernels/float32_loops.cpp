@@ -1,0 +1,164 @@
+// The loops of float32_loops.hpp. Each loop body is written once, as a
+// template on kFma, and instantiated inside two sets of functions: plain ones
+// (compiled for the build's target, baseline x86-64) and ones marked
+// target("avx2,fma"). The bodies are always_inline so that GCC compiles and
+// vectorises them inside each caller with that caller's ISA; no other code is
+// built for AVX2, so nothing AVX2 can be reached on a CPU without it. (A
+// separate file built with -mavx2 would be riskier: the linker may keep its
+// copy of any inline function the two files share.)
+#include "float32_loops.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
+
+#include "fast_math.hpp"
+#include "tapegrad/autodiff/errors.hpp"
+
+namespace tg::kernels {
+
+namespace {
+
+template <bool kFma>
+[[gnu::always_inline]] inline void exp_loop(const float* x, float* y, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) y[i] = fast::exp<kFma>(x[i]);
+}
+template <bool kFma>
+[[gnu::always_inline]] inline void tanh_loop(const float* x, float* y, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) y[i] = fast::tanh<kFma>(x[i]);
+}
+template <bool kFma>
+[[gnu::always_inline]] inline void sigmoid_loop(const float* x, float* y, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) y[i] = fast::sigmoid<kFma>(x[i]);
+}
+// v <= 0 rather than v > 0: NaN is neither, and stays NaN (PyTorch).
+[[gnu::always_inline]] inline void relu_loop(const float* x, float* y, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) y[i] = x[i] <= 0 ? 0.0f : x[i];
+}
+// d tanh = 1 − y²: one rounding fewer with FMA.
+template <bool kFma>
+[[gnu::always_inline]] inline void tanh_vjp_loop(const float* g, const float* y, float* dx, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) dx[i] = g[i] * fast::mul_add<kFma>(-y[i], y[i], 1.0f);
+}
+[[gnu::always_inline]] inline void sigmoid_vjp_loop(const float* g, const float* y, float* dx, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) dx[i] = g[i] * (y[i] * (1.0f - y[i]));
+}
+// g[i] is read whether or not it is used: a load under the condition would
+// be a masked load, which SSE2 lacks, and the baseline loop would not vectorise.
+[[gnu::always_inline]] inline void relu_vjp_loop(const float* g, const float* y, float* dx, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float gi = g[i];
+    dx[i] = y[i] > 0 ? gi : 0.0f;
+  }
+}
+[[gnu::always_inline]] inline void add_loop(const float* a, const float* b, float* out, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+}
+[[gnu::always_inline]] inline void sub_loop(const float* a, const float* b, float* out, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = a[i] - b[i];
+}
+[[gnu::always_inline]] inline void mul_loop(const float* a, const float* b, float* out, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = a[i] * b[i];
+}
+
+namespace baseline {
+void exp(const float* x, float* y, std::int64_t n) { exp_loop<false>(x, y, n); }
+void tanh(const float* x, float* y, std::int64_t n) { tanh_loop<false>(x, y, n); }
+void sigmoid(const float* x, float* y, std::int64_t n) { sigmoid_loop<false>(x, y, n); }
+void relu(const float* x, float* y, std::int64_t n) { relu_loop(x, y, n); }
+void tanh_vjp(const float* g, const float* y, float* dx, std::int64_t n) { tanh_vjp_loop<false>(g, y, dx, n); }
+void sigmoid_vjp(const float* g, const float* y, float* dx, std::int64_t n) { sigmoid_vjp_loop(g, y, dx, n); }
+void relu_vjp(const float* g, const float* y, float* dx, std::int64_t n) { relu_vjp_loop(g, y, dx, n); }
+void add(const float* a, const float* b, float* out, std::int64_t n) { add_loop(a, b, out, n); }
+void sub(const float* a, const float* b, float* out, std::int64_t n) { sub_loop(a, b, out, n); }
+void mul(const float* a, const float* b, float* out, std::int64_t n) { mul_loop(a, b, out, n); }
+}  // namespace baseline
+
+#define TG_AVX2_FMA [[gnu::target("avx2,fma")]]
+namespace avx2_fma {
+TG_AVX2_FMA void exp(const float* x, float* y, std::int64_t n) { exp_loop<true>(x, y, n); }
+TG_AVX2_FMA void tanh(const float* x, float* y, std::int64_t n) { tanh_loop<true>(x, y, n); }
+TG_AVX2_FMA void sigmoid(const float* x, float* y, std::int64_t n) { sigmoid_loop<true>(x, y, n); }
+TG_AVX2_FMA void relu(const float* x, float* y, std::int64_t n) { relu_loop(x, y, n); }
+TG_AVX2_FMA void tanh_vjp(const float* g, const float* y, float* dx, std::int64_t n) { tanh_vjp_loop<true>(g, y, dx, n); }
+TG_AVX2_FMA void sigmoid_vjp(const float* g, const float* y, float* dx, std::int64_t n) { sigmoid_vjp_loop(g, y, dx, n); }
+TG_AVX2_FMA void relu_vjp(const float* g, const float* y, float* dx, std::int64_t n) { relu_vjp_loop(g, y, dx, n); }
+TG_AVX2_FMA void add(const float* a, const float* b, float* out, std::int64_t n) { add_loop(a, b, out, n); }
+TG_AVX2_FMA void sub(const float* a, const float* b, float* out, std::int64_t n) { sub_loop(a, b, out, n); }
+TG_AVX2_FMA void mul(const float* a, const float* b, float* out, std::int64_t n) { mul_loop(a, b, out, n); }
+}  // namespace avx2_fma
+#undef TG_AVX2_FMA
+
+constexpr Float32Loops kBaseline = {
+    "baseline (SSE2)", baseline::exp, baseline::tanh, baseline::sigmoid, baseline::relu,
+    baseline::tanh_vjp, baseline::sigmoid_vjp, baseline::relu_vjp,
+    baseline::add, baseline::sub, baseline::mul};
+constexpr Float32Loops kAvx2Fma = {
+    "AVX2+FMA", avx2_fma::exp, avx2_fma::tanh, avx2_fma::sigmoid, avx2_fma::relu,
+    avx2_fma::tanh_vjp, avx2_fma::sigmoid_vjp, avx2_fma::relu_vjp,
+    avx2_fma::add, avx2_fma::sub, avx2_fma::mul};
+
+// Null until the first float32_loops(); a ScopedSimdLevel swaps it.
+std::atomic<const Float32Loops*> active{nullptr};
+
+}  // namespace
+
+SimdLevel choose_simd_level(const char* asked, bool cpu_has_avx2_fma) {
+  const std::string value = asked ? asked : "";
+  if (value == "baseline") return SimdLevel::baseline;
+  if (!value.empty() && value != "auto") {
+    throw InvalidArgument("TAPEGRAD_SIMD: expected 'baseline' or 'auto' (or unset), got '" + value + "'");
+  }
+  return cpu_has_avx2_fma ? SimdLevel::avx2_fma : SimdLevel::baseline;
+}
+
+bool cpu_has_avx2_fma() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+
+const Float32Loops& float32_loops(SimdLevel level) {
+  return level == SimdLevel::avx2_fma ? kAvx2Fma : kBaseline;
+}
+
+const Float32Loops& float32_loops() {
+  const Float32Loops* loops = active.load(std::memory_order_acquire);
+  if (loops) return *loops;
+  const Float32Loops* fresh = &float32_loops(choose_simd_level(std::getenv("TAPEGRAD_SIMD"), cpu_has_avx2_fma()));
+  // Two threads may both get here; they choose the same.
+  active.compare_exchange_strong(loops, fresh, std::memory_order_acq_rel);
+  return *active.load(std::memory_order_acquire);
+}
+
+SimdLevel active_simd_level() {
+  return &float32_loops() == &kAvx2Fma ? SimdLevel::avx2_fma : SimdLevel::baseline;
+}
+
+ScopedSimdLevel::ScopedSimdLevel(SimdLevel level) : previous_(&float32_loops()) {
+  if (level == SimdLevel::avx2_fma && !cpu_has_avx2_fma()) {
+    throw InvalidArgument("ScopedSimdLevel: this CPU has no AVX2+FMA (lscpu lists neither avx2 nor fma, or not both)");
+  }
+  active.store(&float32_loops(level), std::memory_order_release);
+}
+
+ScopedSimdLevel::~ScopedSimdLevel() { active.store(previous_, std::memory_order_release); }
+
+bool is_float32(const Tensor& x) { return x.defined() && x.dtype() == Dtype::f32; }
+
+bool same_shape_float32(const Tensor& a, const Tensor& b) {
+  return is_float32(a) && is_float32(b) && a.shape() == b.shape();
+}
+
+Tensor map_float32(const Tensor& x, UnaryLoop loop) {
+  Tensor out = detail::empty(x.shape(), Dtype::f32);
+  loop(x.impl()->data<float>(), out.impl()->data<float>(), x.numel());
+  return out;
+}
+
+Tensor map_float32(const Tensor& a, const Tensor& b, BinaryLoop loop) {
+  Tensor out = detail::empty(a.shape(), Dtype::f32);
+  loop(a.impl()->data<float>(), b.impl()->data<float>(), out.impl()->data<float>(), a.numel());
+  return out;
+}
+
+}  // namespace tg::kernels
