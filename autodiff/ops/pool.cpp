@@ -8,6 +8,7 @@
 // VJP, so both differentiate to any order.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -158,13 +159,15 @@ bool is_plain_2x2(const PoolGeometry& g) {
 
 // max_plane for plain 2×2 windows, with no branch: on random data a branch
 // per tap is mispredicted half the time, which cost more than all the
-// comparisons. The taps (0 to 3, in an integer as wide as T so that the
-// selects vectorise) go to `tap`, then become plane positions. Returns false,
+// comparisons. The winners' offsets in the window (0, 1, w or w + 1, in an
+// integer as wide as T so that the selects vectorise) go to `tap`, then
+// become plane positions. Returns false,
 // its results to be discarded, when the plane holds a NaN: only `>` is taken
 // here, which would skip the NaN that max_plane lets win.
 template <class T, class Tap>
 bool max_plane_2x2(const T* in, T* out, std::int64_t* at_out, const PoolGeometry& g, Tap* tap) {
   Tap nans = 0;  // a count, not a bool: the compiler vectorises it
+  const Tap w = static_cast<Tap>(g.w);
   for (std::int64_t oh = 0; oh < g.oh; ++oh) {
     const T* top = in + 2 * oh * g.w;
     const T* bottom = top + g.w;
@@ -179,17 +182,17 @@ bool max_plane_2x2(const T* in, T* out, std::int64_t* at_out, const PoolGeometry
       t = take ? 1 : t;
       take = below > best;
       best = take ? below : best;
-      t = take ? 2 : t;
+      t = take ? w : t;
       take = diagonal > best;
       best = take ? diagonal : best;
-      t = take ? 3 : t;
+      t = take ? w + 1 : t;
       row_out[ow] = best;
       tap[ow] = t;
     }
     std::int64_t* row_at = at_out + oh * g.ow;
     const std::int64_t row_start = 2 * oh * g.w;
     for (std::int64_t ow = 0; ow < g.ow; ++ow) {
-      row_at[ow] = row_start + 2 * ow + (tap[ow] >> 1) * g.w + (tap[ow] & 1);
+      row_at[ow] = row_start + 2 * ow + tap[ow];
     }
   }
   return nans == 0;
@@ -199,7 +202,7 @@ template <class T>
 void max_kernel(const T* x, T* y, std::int64_t* index, const PoolGeometry& g) {
   using Tap = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
   const std::int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
-  const bool plain_2x2 = is_plain_2x2(g);
+  const bool plain_2x2 = is_plain_2x2(g) && g.w < std::numeric_limits<Tap>::max();
   std::vector<Taps> col_taps(static_cast<std::size_t>(g.ow));
   for (std::int64_t ow = 0; ow < g.ow; ++ow) col_taps[static_cast<std::size_t>(ow)] = taps(ow * g.sw - g.pw, g.kw, g.dw, g.w);
   std::vector<Tap> tap(static_cast<std::size_t>(plain_2x2 ? g.ow : 0));
