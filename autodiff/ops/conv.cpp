@@ -99,20 +99,28 @@ Geometry geometry(const char* op, int dims, std::int64_t n, std::int64_t c, std:
   return g;
 }
 
-// The output columns ow whose input column ow·sw + offset lies in [0, w):
+// The outputs o < count whose input o·stride + offset lies in [0, extent):
 // [lo, hi), so the inner loops need no bounds test.
-void valid_range(std::int64_t offset, std::int64_t stride, std::int64_t w, std::int64_t ow, std::int64_t& lo,
+void valid_range(std::int64_t offset, std::int64_t stride, std::int64_t extent, std::int64_t count, std::int64_t& lo,
                  std::int64_t& hi) {
   lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-  hi = w - offset <= 0 ? 0 : (w - offset + stride - 1) / stride;
-  lo = std::min(lo, ow);
-  hi = std::clamp(hi, lo, ow);
+  hi = extent - offset <= 0 ? 0 : (extent - offset + stride - 1) / stride;
+  lo = std::min(lo, count);
+  hi = std::clamp(hi, lo, count);
 }
 
-// Calls visit(input_row, output_row, lo, hi, in_step, in_start) for every
-// (image, channel, ki, kj, oh) with its input row inside the image, and
-// skip(output_row) for the rows that fall in the padding. The one loop nest
-// behind both directions, so they cannot disagree about the windows.
+// The window rows of one (image, channel, ki, kj) that read the image: `rows`
+// output rows of Wo columns from `out` on, reading the input from `in` on
+// (input row oh at in + oh·sh·W, column ow at ow·sw), columns [lo, hi) inside
+// the image. The rows above and below fall in the padding.
+struct WindowRows {
+  std::int64_t in, out, rows, lo, hi;
+};
+
+// Calls visit(WindowRows) for every (image, channel, ki, kj) with rows
+// inside the image, and skip(output_row, rows) for the runs of rows in the
+// padding. The one loop nest behind both directions and both layouts, so they
+// cannot disagree about the windows.
 template <class Visit, class Skip>
 void for_each_window_row(const Geometry& g, const ColumnStrides& out, Visit&& visit, Skip&& skip) {
   for (std::int64_t plane = 0; plane < g.n * g.c; ++plane) {
@@ -120,19 +128,17 @@ void for_each_window_row(const Geometry& g, const ColumnStrides& out, Visit&& vi
     const std::int64_t in_plane = plane * g.h * g.w;
     const std::int64_t out_plane = image * out.image + channel * g.kh * g.kw * out.row;
     for (std::int64_t ki = 0; ki < g.kh; ++ki) {
+      const std::int64_t row_offset = ki * g.dh - g.ph;
+      std::int64_t top = 0, bottom = 0;
+      valid_range(row_offset, g.sh, g.h, g.oh, top, bottom);
       for (std::int64_t kj = 0; kj < g.kw; ++kj) {
         const std::int64_t row = out_plane + (ki * g.kw + kj) * out.row;
-        const std::int64_t offset = kj * g.dw - g.pw;
-        std::int64_t lo = 0, hi = 0;
-        valid_range(offset, g.sw, g.w, g.ow, lo, hi);
-        for (std::int64_t oh = 0; oh < g.oh; ++oh) {
-          const std::int64_t ih = oh * g.sh - g.ph + ki * g.dh;
-          if (ih < 0 || ih >= g.h) {
-            skip(row + oh * g.ow);
-          } else {
-            visit(in_plane + ih * g.w + offset, row + oh * g.ow, lo, hi);
-          }
-        }
+        const std::int64_t col_offset = kj * g.dw - g.pw;
+        WindowRows rows{in_plane + (top * g.sh + row_offset) * g.w + col_offset, row + top * g.ow, bottom - top, 0, 0};
+        valid_range(col_offset, g.sw, g.w, g.ow, rows.lo, rows.hi);
+        if (top > 0) skip(row, top);
+        if (rows.rows > 0) visit(rows);
+        if (bottom < g.oh) skip(row + bottom * g.ow, g.oh - bottom);
       }
     }
   }
@@ -141,39 +147,51 @@ void for_each_window_row(const Geometry& g, const ColumnStrides& out, Visit&& vi
 // cols[n, (c, ki, kj), (oh, ow)] = x[n, c, oh·sh − ph + ki·dh, ow·sw − pw + kj·dw], 0 in the padding.
 template <class T>
 void unfold_kernel(const T* x, T* cols, const Geometry& g, const ColumnStrides& out) {
-  const std::int64_t ow = g.ow, sw = g.sw;
+  const std::int64_t ow = g.ow, sw = g.sw, in_step = g.sh * g.w;
+  // Stride 1 with as many windows per row as input columns ("same" padding):
+  // the rows follow each other in the input as in the output, so a run of rows
+  // is one copy, its wrapped-around edge columns then zeroed.
+  const bool contiguous = sw == 1 && in_step == ow;
   for_each_window_row(
       g, out,
-      [&](std::int64_t in, std::int64_t out, std::int64_t lo, std::int64_t hi) {
-        T* o = cols + out;
-        const T* xi = x + in;
-        std::fill(o, o + lo, T(0));
-        if (sw == 1) {
-          std::copy(xi + lo, xi + hi, o + lo);
-        } else {
-          for (std::int64_t j = lo; j < hi; ++j) o[j] = xi[j * sw];
+      [&](const WindowRows& r) {
+        T* o = cols + r.out;
+        const T* xi = x + r.in;
+        if (contiguous) {
+          std::copy(xi + r.lo, xi + (r.rows - 1) * ow + r.hi, o + r.lo);
+          for (std::int64_t i = 0; i < r.rows; ++i) {
+            for (std::int64_t j = 0; j < r.lo; ++j) o[i * ow + j] = T(0);
+            for (std::int64_t j = r.hi; j < ow; ++j) o[i * ow + j] = T(0);
+          }
+          return;
         }
-        std::fill(o + hi, o + ow, T(0));
+        for (std::int64_t i = 0; i < r.rows; ++i, o += ow, xi += in_step) {
+          for (std::int64_t j = 0; j < r.lo; ++j) o[j] = T(0);
+          for (std::int64_t j = r.lo; j < r.hi; ++j) o[j] = xi[j * sw];
+          for (std::int64_t j = r.hi; j < ow; ++j) o[j] = T(0);
+        }
       },
-      [&](std::int64_t out) { std::fill(cols + out, cols + out + ow, T(0)); });
+      [&](std::int64_t row, std::int64_t rows) { std::fill(cols + row, cols + row + rows * ow, T(0)); });
 }
 
 // The adjoint: x[n, c, ih, iw] += cols[...] over every window that reads it.
 template <class T>
 void fold_kernel(const T* cols, T* x, const Geometry& g, const ColumnStrides& out) {
-  const std::int64_t sw = g.sw;
+  const std::int64_t ow = g.ow, sw = g.sw, in_step = g.sh * g.w;
   for_each_window_row(
       g, out,
-      [&](std::int64_t in, std::int64_t out, std::int64_t lo, std::int64_t hi) {
-        const T* c = cols + out;
-        T* xi = x + in;
-        if (sw == 1) {
-          for (std::int64_t j = lo; j < hi; ++j) xi[j] += c[j];
-        } else {
-          for (std::int64_t j = lo; j < hi; ++j) xi[j * sw] += c[j];
+      [&](const WindowRows& r) {
+        const T* c = cols + r.out;
+        T* xi = x + r.in;
+        for (std::int64_t i = 0; i < r.rows; ++i, c += ow, xi += in_step) {
+          if (sw == 1) {
+            for (std::int64_t j = r.lo; j < r.hi; ++j) xi[j] += c[j];
+          } else {
+            for (std::int64_t j = r.lo; j < r.hi; ++j) xi[j * sw] += c[j];
+          }
         }
       },
-      [](std::int64_t) {});
+      [](std::int64_t, std::int64_t) {});
 }
 
 Tensor fold_of(const Tensor& cols, const Geometry& g, Layout layout, const Site& site);
