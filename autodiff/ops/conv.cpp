@@ -6,6 +6,8 @@
 #include "conv_columns.hpp"
 
 #include <algorithm>
+#include <type_traits>
+#include <vector>
 
 #include "common.hpp"
 
@@ -114,7 +116,7 @@ void valid_range(std::int64_t offset, std::int64_t stride, std::int64_t extent, 
 // (input row oh at in + oh·sh·W, column ow at ow·sw), columns [lo, hi) inside
 // the image. The rows above and below fall in the padding.
 struct WindowRows {
-  std::int64_t in, out, rows, lo, hi;
+  std::int64_t kj, in, out, rows, lo, hi;
 };
 
 // Calls visit(WindowRows) for every (image, channel, ki, kj) with rows
@@ -134,7 +136,7 @@ void for_each_window_row(const Geometry& g, const ColumnStrides& out, Visit&& vi
       for (std::int64_t kj = 0; kj < g.kw; ++kj) {
         const std::int64_t row = out_plane + (ki * g.kw + kj) * out.row;
         const std::int64_t col_offset = kj * g.dw - g.pw;
-        WindowRows rows{in_plane + (top * g.sh + row_offset) * g.w + col_offset, row + top * g.ow, bottom - top, 0, 0};
+        WindowRows rows{kj, in_plane + (top * g.sh + row_offset) * g.w + col_offset, row + top * g.ow, bottom - top, 0, 0};
         valid_range(col_offset, g.sw, g.w, g.ow, rows.lo, rows.hi);
         if (top > 0) skip(row, top);
         if (rows.rows > 0) visit(rows);
@@ -177,12 +179,31 @@ void unfold_kernel(const T* x, T* cols, const Geometry& g, const ColumnStrides& 
 // The adjoint: x[n, c, ih, iw] += cols[...] over every window that reads it.
 template <class T>
 void fold_kernel(const T* cols, T* x, const Geometry& g, const ColumnStrides& out) {
-  const std::int64_t ow = g.ow, sw = g.sw, in_step = g.sh * g.w;
+  const std::int64_t ow = g.ow, sw = g.sw, in_step = g.sh * g.w, L = g.cols();
+  // As in unfold, a run of "same" stride-1 rows is contiguous on both sides,
+  // and is added in one loop; the wrapped-around edge columns are not skipped
+  // but masked (x + 0), from a mask per kernel column over the whole grid.
+  const bool contiguous = sw == 1 && in_step == ow;
+  using Mask = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;  // T's width: the select vectorises
+  std::vector<Mask> inside(contiguous ? static_cast<std::size_t>(g.kw * L) : 0);
+  for (std::int64_t kj = 0; contiguous && kj < g.kw; ++kj) {
+    std::int64_t lo = 0, hi = 0;
+    valid_range(kj * g.dw - g.pw, 1, g.w, ow, lo, hi);
+    for (std::int64_t j = 0; j < L; ++j) inside[static_cast<std::size_t>(kj * L + j)] = j % ow >= lo && j % ow < hi;
+  }
   for_each_window_row(
       g, out,
       [&](const WindowRows& r) {
         const T* c = cols + r.out;
         T* xi = x + r.in;
+        if (contiguous) {
+          const Mask* keep = inside.data() + r.kj * L;
+          for (std::int64_t j = r.lo; j < (r.rows - 1) * ow + r.hi; ++j) {
+            const T v = c[j];  // read unconditionally: the select vectorises
+            xi[j] += keep[j] != 0 ? v : T(0);
+          }
+          return;
+        }
         for (std::int64_t i = 0; i < r.rows; ++i, c += ow, xi += in_step) {
           if (sw == 1) {
             for (std::int64_t j = r.lo; j < r.hi; ++j) xi[j] += c[j];
