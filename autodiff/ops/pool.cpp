@@ -159,42 +159,43 @@ bool is_plain_2x2(const PoolGeometry& g) {
 
 // max_plane for plain 2×2 windows, with no branch: on random data a branch
 // per tap is mispredicted half the time, which cost more than all the
-// comparisons. The winners' offsets in the window (0, 1, w or w + 1, in an
-// integer as wide as T so that the selects vectorise) go to `tap`, then
-// become plane positions. Returns false,
-// its results to be discarded, when the plane holds a NaN: only `>` is taken
-// here, which would skip the NaN that max_plane lets win.
+// comparisons. The winners' positions go to `at` (an integer as wide as T, so
+// that the selects vectorise), then to the int64 index. Plain extents rather
+// than the geometry: a store through at_out could otherwise alias it, and each
+// extent would be reloaded in the loops. Returns false, its results to be
+// discarded, when the plane holds a NaN: only `>` is taken here, which would
+// skip the NaN that max_plane lets win.
 template <class T, class Tap>
-bool max_plane_2x2(const T* in, T* out, std::int64_t* at_out, const PoolGeometry& g, Tap* tap) {
+bool max_plane_2x2(const T* in, T* out, std::int64_t* at_out, std::int64_t out_h, std::int64_t out_w, Tap w,
+                   Tap* at) {
   Tap nans = 0;  // a count, not a bool: the compiler vectorises it
-  const Tap w = static_cast<Tap>(g.w);
-  for (std::int64_t oh = 0; oh < g.oh; ++oh) {
-    const T* top = in + 2 * oh * g.w;
-    const T* bottom = top + g.w;
-    T* row_out = out + oh * g.ow;
-    for (std::int64_t ow = 0; ow < g.ow; ++ow) {
+  for (std::int64_t oh = 0; oh < out_h; ++oh) {
+    const T* top = in + 2 * oh * w;
+    const T* bottom = top + w;
+    T* row_out = out + oh * out_w;
+    Tap* row_at = at + oh * out_w;
+    const Tap row_start = static_cast<Tap>(2 * oh * w);
+    for (std::int64_t ow = 0; ow < out_w; ++ow) {
       const T first = top[2 * ow], right = top[2 * ow + 1], below = bottom[2 * ow], diagonal = bottom[2 * ow + 1];
-      nans += (first != first) + (right != right) + (below != below) + (diagonal != diagonal);
+      const T total = first + right + below + diagonal;  // NaN if a tap is (or inf − inf: a needless fallback)
+      nans += total != total;
+      const Tap first_at = row_start + static_cast<Tap>(2 * ow);
       T best = first;
-      Tap t = 0;
+      Tap best_at = first_at;
       bool take = right > best;
       best = take ? right : best;
-      t = take ? 1 : t;
+      best_at = take ? first_at + 1 : best_at;
       take = below > best;
       best = take ? below : best;
-      t = take ? w : t;
+      best_at = take ? first_at + w : best_at;
       take = diagonal > best;
       best = take ? diagonal : best;
-      t = take ? w + 1 : t;
+      best_at = take ? first_at + w + 1 : best_at;
       row_out[ow] = best;
-      tap[ow] = t;
-    }
-    std::int64_t* row_at = at_out + oh * g.ow;
-    const std::int64_t row_start = 2 * oh * g.w;
-    for (std::int64_t ow = 0; ow < g.ow; ++ow) {
-      row_at[ow] = row_start + 2 * ow + tap[ow];
+      row_at[ow] = best_at;
     }
   }
+  for (std::int64_t k = 0; k < out_h * out_w; ++k) at_out[k] = at[k];
   return nans == 0;
 }
 
@@ -202,15 +203,17 @@ template <class T>
 void max_kernel(const T* x, T* y, std::int64_t* index, const PoolGeometry& g) {
   using Tap = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
   const std::int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
-  const bool plain_2x2 = is_plain_2x2(g) && g.w < std::numeric_limits<Tap>::max();
+  const bool plain_2x2 = is_plain_2x2(g) && plane_in < std::numeric_limits<Tap>::max();
   std::vector<Taps> col_taps(static_cast<std::size_t>(g.ow));
   for (std::int64_t ow = 0; ow < g.ow; ++ow) col_taps[static_cast<std::size_t>(ow)] = taps(ow * g.sw - g.pw, g.kw, g.dw, g.w);
-  std::vector<Tap> tap(static_cast<std::size_t>(plain_2x2 ? g.ow : 0));
+  std::vector<Tap> at(static_cast<std::size_t>(plain_2x2 ? plane_out : 0));
   for (std::int64_t p = 0; p < g.n * g.c; ++p) {
     const T* in = x + p * plane_in;
     T* out = y + p * plane_out;
     std::int64_t* at_out = index + p * plane_out;
-    if (!plain_2x2 || !max_plane_2x2(in, out, at_out, g, tap.data())) max_plane(in, out, at_out, g, col_taps);
+    if (!plain_2x2 || !max_plane_2x2(in, out, at_out, g.oh, g.ow, static_cast<Tap>(g.w), at.data())) {
+      max_plane(in, out, at_out, g, col_taps);
+    }
   }
 }
 
