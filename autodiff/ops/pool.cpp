@@ -179,18 +179,13 @@ bool max_plane_2x2(const T* in, T* out, std::int64_t* at_out, std::int64_t out_h
       const T first = top[2 * ow], right = top[2 * ow + 1], below = bottom[2 * ow], diagonal = bottom[2 * ow + 1];
       const T total = first + right + below + diagonal;  // NaN if a tap is (or inf − inf: a needless fallback)
       nans += total != total;
-      const Tap first_at = row_start + static_cast<Tap>(2 * ow);
-      T best = first;
-      Tap best_at = first_at;
-      bool take = right > best;
-      best = take ? right : best;
-      best_at = take ? first_at + 1 : best_at;
-      take = below > best;
-      best = take ? below : best;
-      best_at = take ? first_at + w : best_at;
-      take = diagonal > best;
-      best = take ? diagonal : best;
-      best_at = take ? first_at + w + 1 : best_at;
+      // The maximum (std::max keeps its first argument on ties), then the
+      // first tap that equals it: the first maximum in row-major order.
+      const T best = std::max(std::max(first, right), std::max(below, diagonal));
+      Tap offset = below == best ? w : w + 1;
+      offset = right == best ? 1 : offset;
+      offset = first == best ? 0 : offset;
+      const Tap best_at = row_start + static_cast<Tap>(2 * ow) + offset;
       row_out[ow] = best;
       row_at[ow] = best_at;
     }
