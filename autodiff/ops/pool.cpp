@@ -8,7 +8,9 @@
 // VJP, so both differentiate to any order.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "common.hpp"
@@ -113,78 +115,99 @@ void check_windows_hold_input(const PoolGeometry& g, const Tensor& x, const char
   check(g.ow, g.sw, g.pw, g.kw, g.dw, g.w, "column");
 }
 
-// For each output of a max pooling, y = the window's first maximum (row-major;
-// the first NaN wins over any number) and index = its flat position in the
-// H·W plane. The column taps are worked out once, not per window (each is
-// two integer divisions).
 // Whether v replaces the running maximum: larger, or the first NaN.
 template <class T>
 bool beats(T v, T best) {
   return v > best || (v != v && best == best);
 }
 
-// The 2×2, stride 2 windows without padding or dilation of most CNNs, with
-// no loop over taps: a third of the general loop's instructions.
+// For each output of a max pooling over one H·W plane, y = the window's first
+// maximum (row-major; the first NaN wins over any number) and index = its
+// flat position in the plane. `col_taps` holds the column taps of each output
+// column, worked out once (each is two integer divisions).
 template <class T>
-void max_kernel_2x2(const T* x, T* y, std::int64_t* index, const PoolGeometry& g) {
-  const std::int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
-  for (std::int64_t p = 0; p < g.n * g.c; ++p) {
-    const T* in = x + p * plane_in;
-    for (std::int64_t oh = 0; oh < g.oh; ++oh) {
-      const std::int64_t top = 2 * oh * g.w;
-      T* out = y + p * plane_out + oh * g.ow;
-      std::int64_t* at_out = index + p * plane_out + oh * g.ow;
-      for (std::int64_t ow = 0; ow < g.ow; ++ow) {
-        std::int64_t best = top + 2 * ow;
-        T best_v = in[best];
-        for (const std::int64_t at : {best + 1, best + g.w, best + g.w + 1}) {
+void max_plane(const T* in, T* out, std::int64_t* at_out, const PoolGeometry& g, const std::vector<Taps>& col_taps) {
+  for (std::int64_t oh = 0; oh < g.oh; ++oh) {
+    const std::int64_t h0 = oh * g.sh - g.ph;
+    const Taps rows = taps(h0, g.kh, g.dh, g.h);
+    for (std::int64_t ow = 0; ow < g.ow; ++ow) {
+      const std::int64_t w0 = ow * g.sw - g.pw;
+      const Taps cols = col_taps[static_cast<std::size_t>(ow)];
+      std::int64_t best = (h0 + rows.lo * g.dh) * g.w + w0 + cols.lo * g.dw;
+      T best_v = in[best];
+      for (std::int64_t i = rows.lo; i < rows.hi; ++i) {
+        const std::int64_t row = (h0 + i * g.dh) * g.w + w0;
+        for (std::int64_t j = cols.lo; j < cols.hi; ++j) {
+          const std::int64_t at = row + j * g.dw;
           const T v = in[at];
-          const bool take = beats(v, best_v);
-          best_v = take ? v : best_v;
-          best = take ? at : best;
+          if (beats(v, best_v)) {
+            best_v = v;
+            best = at;
+          }
         }
-        out[ow] = best_v;
-        at_out[ow] = best;
       }
+      out[oh * g.ow + ow] = best_v;
+      at_out[oh * g.ow + ow] = best;
     }
   }
 }
 
+// The 2×2, stride 2 windows without padding or dilation of most CNNs.
+bool is_plain_2x2(const PoolGeometry& g) {
+  return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 && g.dw == 1;
+}
+
+// max_plane for plain 2×2 windows, with no branch: on random data a branch
+// per tap is mispredicted half the time, which cost more than all the
+// comparisons. The winners' positions go to `at` (an integer as wide as T, so
+// that the selects vectorise), then to the int64 index. Plain extents rather
+// than the geometry: a store through at_out could otherwise alias it, and each
+// extent would be reloaded in the loops. Returns false, its results to be
+// discarded, when the plane holds a NaN: only `>` is taken here, which would
+// skip the NaN that max_plane lets win.
+template <class T, class Tap>
+bool max_plane_2x2(const T* in, T* out, std::int64_t* at_out, std::int64_t out_h, std::int64_t out_w, Tap w,
+                   Tap* at) {
+  Tap nans = 0;  // a count, not a bool: the compiler vectorises it
+  for (std::int64_t oh = 0; oh < out_h; ++oh) {
+    const T* top = in + 2 * oh * w;
+    const T* bottom = top + w;
+    T* row_out = out + oh * out_w;
+    Tap* row_at = at + oh * out_w;
+    const Tap row_start = static_cast<Tap>(2 * oh * w);
+    for (std::int64_t ow = 0; ow < out_w; ++ow) {
+      const T first = top[2 * ow], right = top[2 * ow + 1], below = bottom[2 * ow], diagonal = bottom[2 * ow + 1];
+      const T total = first + right + below + diagonal;  // NaN if a tap is (or inf − inf: a needless fallback)
+      nans += total != total;
+      // The maximum (std::max keeps its first argument on ties), then the
+      // first tap that equals it: the first maximum in row-major order.
+      const T best = std::max(std::max(first, right), std::max(below, diagonal));
+      Tap offset = below == best ? w : w + 1;
+      offset = right == best ? 1 : offset;
+      offset = first == best ? 0 : offset;
+      const Tap best_at = row_start + static_cast<Tap>(2 * ow) + offset;
+      row_out[ow] = best;
+      row_at[ow] = best_at;
+    }
+  }
+  for (std::int64_t k = 0; k < out_h * out_w; ++k) at_out[k] = at[k];
+  return nans == 0;
+}
+
 template <class T>
 void max_kernel(const T* x, T* y, std::int64_t* index, const PoolGeometry& g) {
-  if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 && g.dw == 1) {
-    max_kernel_2x2(x, y, index, g);
-    return;
-  }
+  using Tap = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
   const std::int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
+  const bool plain_2x2 = is_plain_2x2(g) && plane_in < std::numeric_limits<Tap>::max();
   std::vector<Taps> col_taps(static_cast<std::size_t>(g.ow));
   for (std::int64_t ow = 0; ow < g.ow; ++ow) col_taps[static_cast<std::size_t>(ow)] = taps(ow * g.sw - g.pw, g.kw, g.dw, g.w);
+  std::vector<Tap> at(static_cast<std::size_t>(plain_2x2 ? plane_out : 0));
   for (std::int64_t p = 0; p < g.n * g.c; ++p) {
     const T* in = x + p * plane_in;
     T* out = y + p * plane_out;
     std::int64_t* at_out = index + p * plane_out;
-    for (std::int64_t oh = 0; oh < g.oh; ++oh) {
-      const std::int64_t h0 = oh * g.sh - g.ph;
-      const Taps rows = taps(h0, g.kh, g.dh, g.h);
-      for (std::int64_t ow = 0; ow < g.ow; ++ow) {
-        const std::int64_t w0 = ow * g.sw - g.pw;
-        const Taps cols = col_taps[static_cast<std::size_t>(ow)];
-        std::int64_t best = (h0 + rows.lo * g.dh) * g.w + w0 + cols.lo * g.dw;
-        T best_v = in[best];
-        for (std::int64_t i = rows.lo; i < rows.hi; ++i) {
-          const std::int64_t row = (h0 + i * g.dh) * g.w + w0;
-          for (std::int64_t j = cols.lo; j < cols.hi; ++j) {
-            const std::int64_t at = row + j * g.dw;
-            const T v = in[at];
-            if (beats(v, best_v)) {
-              best_v = v;
-              best = at;
-            }
-          }
-        }
-        out[oh * g.ow + ow] = best_v;
-        at_out[oh * g.ow + ow] = best;
-      }
+    if (!plain_2x2 || !max_plane_2x2(in, out, at_out, g.oh, g.ow, static_cast<Tap>(g.w), at.data())) {
+      max_plane(in, out, at_out, g, col_taps);
     }
   }
 }

@@ -17,6 +17,26 @@ using namespace ops;
 
 namespace {
 
+// acc combined with the n contiguous values at `in`, in eight interleaved
+// partial results merged at the end: with one accumulator every step waits on
+// the one before (a sum of a long row ran at the adder's latency, not its
+// throughput), and eight independent lanes vectorise.
+template <class T, class Combine>
+T combine_contiguous(T acc, const T* in, std::int64_t n, Combine combine) {
+  constexpr std::int64_t kLanes = 8;
+  std::int64_t i = 0;
+  if (n >= 2 * kLanes) {
+    T lane[kLanes];
+    for (std::int64_t k = 0; k < kLanes; ++k) lane[k] = in[k];
+    for (i = kLanes; i + kLanes <= n; i += kLanes) {
+      for (std::int64_t k = 0; k < kLanes; ++k) lane[k] = combine(lane[k], in[i + k]);
+    }
+    for (std::int64_t k = 0; k < kLanes; ++k) acc = combine(acc, lane[k]);
+  }
+  for (; i < n; ++i) acc = combine(acc, in[i]);
+  return acc;
+}
+
 // Reduces x over `axes` (normalised, non-empty) into a tensor of the keepdims
 // shape: out = combine(out, x) starting from `init`.
 template <class Combine>
@@ -34,7 +54,9 @@ Tensor reduce_keepdims(const Tensor& x, const Axes& axes, const char* op, const 
         [&](const auto& off, std::int64_t n, const auto& step) {
           const T* in = px + off[0];
           T* o = po + off[1];
-          if (step[1] == 0) {
+          if (step[1] == 0 && step[0] == 1) {
+            *o = combine_contiguous(*o, in, n, combine);
+          } else if (step[1] == 0) {
             T acc = *o;
             for (std::int64_t i = 0; i < n; ++i) acc = combine(acc, in[i * step[0]]);
             *o = acc;

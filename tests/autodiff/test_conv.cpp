@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../support.hpp"
+#include "../../autodiff/ops/conv_columns.hpp"
 
 using namespace tg;
 using tg::test::check_values;
@@ -84,6 +85,65 @@ TEST_CASE("unfold and fold are adjoint: <unfold(x), y> == <x, fold(y)>") {
     CHECK(back.shape() == x.shape());
     CHECK(dot(cols, y) == doctest::Approx(dot(x, back)).epsilon(1e-12));
   }
+}
+
+// The batch layout (private, behind conv2d): (C·kh·kw, N·L) holds the values
+// of unfold's (N, C·kh·kw, L) with the first two axes swapped. Both are
+// copies of x, and fold's sums run in the same order: equal to the bit.
+Tensor batch_from_per_image(const Tensor& cols) {
+  return reshape(permute(cols, {1, 0, 2}), {cols.size(1), cols.size(0) * cols.size(2)});
+}
+
+TEST_CASE("unfold_batch and fold_batch are unfold and fold with the images side by side") {
+  Generator gen(11);
+  std::vector<Conv2dOptions> options = kCombos;
+  options.push_back({.padding = 1});  // 3x3 "same": a run of window rows is one copy
+  for (Dtype dtype : {f32, f64}) {
+    for (const Conv2dOptions& o : options) {
+      for (const Extent2 kernel : {Extent2{3, 3}, Extent2{3, 2}, Extent2{1, 1}}) {
+        INFO(dtype_name(dtype) << ", kernel " << kernel.h << "x" << kernel.w);
+        const Tensor x = randn({3, 2, 7, 6}, gen, dtype);
+        const Tensor per_image = unfold(x, kernel, o);
+        const Tensor cols = detail::unfold_batch(x, kernel, o);
+        CHECK(cols.shape() == Shape{per_image.size(1), 3 * per_image.size(2)});
+        CHECK(cols.to_vector<double>() == batch_from_per_image(per_image).to_vector<double>());
+        const Tensor y = randn(per_image.shape(), gen, dtype);
+        const Tensor back = detail::fold_batch(batch_from_per_image(y), 3, {7, 6}, kernel, o);
+        CHECK(back.shape() == x.shape());
+        CHECK(back.to_vector<double>() == fold(y, {7, 6}, kernel, o).to_vector<double>());
+      }
+    }
+  }
+  // One image: the two layouts coincide.
+  const Tensor x = randn({1, 2, 5, 5}, gen, f64);
+  CHECK(detail::unfold_batch(x, 3, {.padding = 1}).to_vector<double>() == unfold(x, 3, {.padding = 1}).to_vector<double>());
+}
+
+TEST_CASE("gradcheck: unfold_batch and fold_batch, each the other's VJP") {
+  Generator gen(12);
+  std::vector<Conv2dOptions> options = kCombos;
+  options.push_back({.padding = 1});
+  for (const Conv2dOptions& o : options) {
+    const Tensor x = randn({2, 2, 6, 5}, gen, f64);
+    CHECK_GRADCHECK_INPUTS(1, gradcheck([&](Tensor& a) { return detail::unfold_batch(a, {2, 3}, o); }, {x}));
+    const Tensor cols = randn(detail::unfold_batch(x, {2, 3}, o).shape(), gen, f64);
+    CHECK_GRADCHECK_INPUTS(1, gradcheck([&](Tensor& c) { return detail::fold_batch(c, 2, {6, 5}, {2, 3}, o); }, {cols}));
+  }
+  Tensor xg = randn({2, 1, 4, 4}, gen, f64).requires_grad_();
+  const Tensor cols = detail::unfold_batch(xg, 3, {.padding = 1});
+  CHECK(cols.op_name() == "unfold");
+  CHECK(detail::fold_batch(cols, 2, {4, 4}, 3, {.padding = 1}).op_name() == "fold");
+}
+
+TEST_CASE("unfold_batch and fold_batch errors name the op and the shapes") {
+  CHECK_OP_ERROR(ShapeError, detail::unfold_batch(zeros({2, 3, 10}), 2), "unfold_batch: input must have rank 4 (N, C, H, W), got (2, 3, 10)");
+  CHECK_OP_ERROR(ShapeError, detail::unfold_batch(zeros({1, 1, 4, 4}), 5), "unfold_batch: kernel (5, 5)", "padded input (4, 4)");
+  CHECK_OP_ERROR(ShapeError, detail::fold_batch(zeros({1, 4, 9}), 1, {4, 4}, 2), "fold_batch: input must have rank 2 (C·kh·kw, N·L), got (1, 4, 9)");
+  CHECK_OP_ERROR(InvalidArgument, detail::fold_batch(zeros({4, 18}), -1, {4, 4}, 2), "fold_batch: batch must be >= 0, got -1");
+  CHECK_OP_ERROR(ShapeError, detail::fold_batch(zeros({4, 18}), 3, {4, 4}, 2),
+                 "fold_batch: input (4, 18) does not fit kernel (2, 2) over output size (4, 4): expected (C·4, 3·9) for a (3, 3) grid");
+  CHECK_OP_ERROR(ShapeError, detail::fold_batch(zeros({5, 18}), 2, {4, 4}, 2), "fold_batch: input (5, 18) does not fit kernel (2, 2)");
+  CHECK_OP_ERROR(InvalidArgument, detail::fold_batch(zeros({4, 18}), 2, {-1, 4}, 2), "fold_batch: output size must be >= 0, got (-1, 4)");
 }
 
 TEST_CASE("conv2d matches a direct convolution in float32 and float64") {

@@ -262,6 +262,38 @@ TEST_CASE("max_pool2d propagates NaN, and the gradient goes to the NaN") {
   }
 }
 
+TEST_CASE("max_pool2d 2x2: a NaN in one plane, ties and odd extents in the others, as the direct loop") {
+  // Plain 2x2 windows run branch-free on planes without NaN and fall back to
+  // the general loop on a plane with one: both must agree with the definition.
+  Generator gen(23);
+  for (Dtype dtype : {f32, f64}) {
+    INFO(dtype_name(dtype));
+    std::vector<double> v = to_dtype(uniform({3, 2, 5, 7}, 0, 3, gen, f64), i64).to_vector<double>();
+    v[2 * 35 + 8] = NAN;   // plane 2: the bottom-right tap of window (0, 0)
+    v[2 * 35 + 16] = NAN;  // and the top-left tap of window (1, 1)
+    v[5 * 35 + 34] = NAN;  // plane 5: in the odd last row and column, read by no window
+    Tensor x = from_vector(v, {3, 2, 5, 7}, dtype).requires_grad_();
+    const Direct expected = direct_pool(x, {2, 0, 0, 1}, true);
+    const Tensor y = max_pool2d(x, 2);
+    CHECK(y.shape() == Shape{3, 2, 2, 3});
+    const std::vector<double> got = y.to_vector<double>();
+    REQUIRE(got.size() == expected.values.size());
+    for (std::size_t k = 0; k < got.size(); ++k) {
+      INFO("output " << k);
+      if (std::isnan(expected.values[k])) {
+        CHECK(std::isnan(got[k]));
+      } else {
+        CHECK(got[k] == expected.values[k]);
+      }
+    }
+    const Tensor g = reshape(arange(1, static_cast<double>(y.numel()) + 1, 1, dtype), y.shape());
+    y.backward(g);
+    std::vector<double> dx(static_cast<std::size_t>(x.numel()));
+    for (std::size_t k = 0; k < got.size(); ++k) dx[static_cast<std::size_t>(expected.argmax[k])] += static_cast<double>(k + 1);
+    check_values(x.grad(), dx);
+  }
+}
+
 TEST_CASE("gradcheck: max_pool2d and avg_pool2d for every combination") {
   Generator gen(24);
   for (const Combo& c : kCombos) {

@@ -91,6 +91,40 @@ TEST_CASE("max and min send the gradient to the extrema, split evenly at ties") 
   check_values(grad(sum(max(t, -1) * tensor({10, 100}, f64)), t), {5, 5, 0, 50, 0, 50});
 }
 
+TEST_CASE("long contiguous rows: sum, max and min in interleaved lanes match a plain loop, NaN in any lane wins") {
+  // Rows of 8·k + r elements run through eight partial results; every length
+  // around the lane count, and a NaN at each position of a row.
+  Generator gen(31);
+  for (Dtype dtype : {f32, f64}) {
+    for (std::int64_t n : {1, 7, 15, 16, 17, 23, 24, 37, 100}) {
+      INFO(dtype_name(dtype) << ", row of " << n);
+      const Tensor x = randn({3, n}, gen, dtype);
+      const std::vector<double> v = x.to_vector<double>();
+      std::vector<double> sums(3), maxima(3, -INFINITY), minima(3, INFINITY);
+      for (std::size_t r = 0; r < 3; ++r) {
+        for (std::size_t j = 0; j < static_cast<std::size_t>(n); ++j) {
+          const double e = v[r * static_cast<std::size_t>(n) + j];
+          sums[r] += e;
+          maxima[r] = std::max(maxima[r], e);
+          minima[r] = std::min(minima[r], e);
+        }
+      }
+      check_values(sum(x, 1), sums, 1e-5, 1e-13);
+      check_values(max(x, 1), maxima);
+      check_values(min(x, 1), minima);
+      for (std::int64_t at = 0; at < n; ++at) {
+        std::vector<double> with_nan = v;
+        with_nan[static_cast<std::size_t>(n + at)] = NAN;  // row 1
+        const Tensor xn = from_vector(with_nan, {3, n}, dtype);
+        CHECK(std::isnan(max(xn, 1).to_vector<double>()[1]));
+        CHECK(std::isnan(min(xn, 1).to_vector<double>()[1]));
+        CHECK(std::isnan(sum(xn, 1).to_vector<double>()[1]));
+        CHECK(max(xn, 1).to_vector<double>()[0] == doctest::Approx(maxima[0]));
+      }
+    }
+  }
+}
+
 TEST_CASE("var with ddof 0 and 1") {
   for (Dtype dt : kDtypes) {
     INFO(std::string(dtype_name(dt)));

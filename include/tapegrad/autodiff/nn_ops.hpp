@@ -56,8 +56,9 @@ Tensor fold(const Tensor& cols, Extent2 output_size, Extent2 kernel, const Conv2
 /// 2-D cross-correlation (PyTorch's conv2d):
 /// y[n, o, i, j] = b[o] + Σ_{c, ki, kj} w[o, c, ki, kj]·x[n, c, i·sh − ph + ki·dh, j·sw − pw + kj·dw].
 /// x (N, C, H, W), weight (O, C, kh, kw), bias (O,) or an undefined Tensor for
-/// none -> (N, O, Ho, Wo), Ho as in unfold. Composed: unfold, then a gemm per
-/// image against the weight as (O, C·kh·kw), then the bias.
+/// none -> (N, O, Ho, Wo), Ho as in unfold. Composed: the whole batch's
+/// windows unfolded side by side as (C·kh·kw, N·Ho·Wo), one gemm against the
+/// weight as (O, C·kh·kw), the bias, then a permute to (N, O, Ho, Wo).
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, const Conv2dOptions& options = {},
               Site site = Site::current());
 /// 1-D cross-correlation: x (N, C, L), weight (O, C, k), bias (O,) or
