@@ -30,8 +30,8 @@ Tensor Linear::forward(const Tensor& x) {
   // (..., in) folds into one (rows, in) gemm; a vector is one row.
   const Shape& s = x.shape();
   const Tensor rows = s.rank() == 2 ? x : reshape(x, {x.numel() / in_features, in_features});
-  Tensor y = matmul(rows, weight, false, true);
-  if (bias.defined()) y = y + bias;
+  // With a bias, the product accumulates onto it in the gemm (addmm).
+  Tensor y = bias.defined() ? addmm(bias, rows, weight, false, true) : matmul(rows, weight, false, true);
   if (s.rank() == 2) return y;
   std::vector<std::int64_t> out(s.begin(), s.end());
   out.back() = out_features;

@@ -12,35 +12,25 @@
 
 namespace tg::nn {
 
-// Note [one input gemm per step]
-// The input projection x_t W_ihᵀ could run as one gemm per layer over all
-// N·T rows, then be cut into steps with slice. But slice's VJP writes its
-// gradient into zeros of the whole sliced tensor: T slices of an (N·T, G·H)
-// projection cost T full-size fills and additions in the backward pass,
-// O(T²·N·G·H); for LSTM(28 -> 128), T = 28, N = 64 on one thread that made
-// forward + backward 15-40% slower (1 and 2 layers) than what follows, and
-// it grows with T. So each step projects its own input, (N, in) x
-// W_ihᵀ with the transpose flag: the same multiplications, no quadratic
-// term. The steps of the first layer are slices of x, which usually needs
-// no gradient (then nothing about them is recorded; when it does, the
-// quadratic term is O(T²·N·in), on in features rather than G·H); the steps
-// of the layers above are the tensors the layer below produced, never
-// sliced. A split op whose VJP is a concat would remove both.
+// Note [one input gemm per layer]
+// The input projection x_t W_ihᵀ + b of every step runs as one addmm per
+// layer over all N·T rows (x reshaped (N·T, in), both biases folded in);
+// each step slices its (N, G·H) rows out and adds the recurrent part with
+// addmm(pre_t, h, W_hh), so h W_hhᵀ accumulates onto them in the gemm (beta
+// = 1) instead of in an add of its own. In the backward pass every step's
+// slice adds its window into the one gradient of the projection in place
+// (Note [Accumulating in place] in autodiff/node.hpp): one zero fill of (N,
+// T, G·H) and T window additions, O(T·N·G·H) like the rest of the step,
+// and then one gemm for dW_ih and one row sum for the bias. (Slice's VJP
+// used to write each window into zeros of the whole projection, O(T²·N·G·H),
+// which is why this layer once projected each step on its own.) A layer's
+// output sequence is stacked (N, T, H) once, as the next layer's input.
 //
 // Work a zero initial state does not need is skipped: at the first step
 // h W_hhᵀ, f ⊙ c and the GRU's z ⊙ h are left out rather than computed on
 // zeros.
 
 namespace {
-
-// (N, T, F) -> the T steps (N, F).
-std::vector<Tensor> steps_of(const Tensor& x) {
-  const std::int64_t n = x.size(0), t_max = x.size(1), f = x.size(2);
-  std::vector<Tensor> steps;
-  steps.reserve(static_cast<std::size_t>(t_max));
-  for (std::int64_t t = 0; t < t_max; ++t) steps.push_back(reshape(slice(x, 1, t, t + 1), {n, f}));
-  return steps;
-}
 
 // Layer k's (N, H) of a state (num_layers, N, H); undefined (zeros) stays
 // undefined.
@@ -137,31 +127,44 @@ void RecurrentBase::check_state(const Tensor& state, const char* what, std::int6
 
 RecurrentBase::Run RecurrentBase::run(const Tensor& x, const Tensor& h0, const Tensor& c0) {
   check_input(x);
-  const std::int64_t batch = x.size(0), hidden = hidden_size;
+  const std::int64_t batch = x.size(0), steps = x.size(1), hidden = hidden_size;
   check_state(h0, "h", batch);
   check_state(c0, "c", batch);
+  const std::int64_t gates = cell_ == Cell::lstm ? 4 : cell_ == Cell::gru ? 3 : 1;
+  const bool has_bias = !bias_ih.empty();
 
-  std::vector<Tensor> steps = steps_of(x);  // (N, in) each; the layer's output replaces them
-  std::vector<Tensor> h_n, c_n;
+  Tensor sequence = x;  // (N, T, F): the input, then each layer's output
+  std::vector<Tensor> h_n, c_n, outputs;
+  outputs.reserve(static_cast<std::size_t>(steps));
   for (std::int64_t k = 0; k < num_layers; ++k) {
     const auto ku = static_cast<std::size_t>(k);
     if (k > 0 && dropout > 0 && is_training()) {
-      Generator& gen = generator_ ? *generator_ : default_generator();
-      for (Tensor& s : steps) s = tg::dropout(s, dropout, gen, true);
+      sequence = tg::dropout(sequence, dropout, generator_ ? *generator_ : default_generator(), true);
     }
     const Tensor& w_ih = weight_ih[ku];
     const Tensor& w_hh = weight_hh[ku];
-    const bool has_bias = !bias_ih.empty();
+    // RNN and LSTM add both biases to the same sum: both go into the
+    // projection. The GRU keeps b_hh inside r ⊙ (W_hn h + b_hn).
+    Tensor input_bias;
+    if (has_bias) input_bias = cell_ == Cell::gru ? bias_ih[ku] : bias_ih[ku] + bias_hh[ku];
+    const Tensor rows = reshape(sequence, {batch * steps, sequence.size(2)});
+    const Tensor projected = reshape(
+        input_bias.defined() ? addmm(input_bias, rows, w_ih, false, true) : matmul(rows, w_ih, false, true),
+        {batch, steps, gates * hidden});  // see Note [one input gemm per layer]
+    auto projected_step = [&](std::int64_t t) {
+      return reshape(slice(projected, 1, t, t + 1), {batch, gates * hidden});
+    };
     Tensor h = layer_state(h0, k), c = layer_state(c0, k);  // undefined: zeros
+    outputs.clear();
 
     if (cell_ == Cell::gru) {
-      const Tensor b_ih = has_bias ? bias_ih[ku] : Tensor(), b_hh = has_bias ? bias_hh[ku] : Tensor();
-      for (Tensor& x_t : steps) {
-        Tensor gi = matmul(x_t, w_ih, false, true);  // (N, 3H): [r z n] input parts
-        if (has_bias) gi = gi + b_ih;
+      const Tensor b_hh = has_bias ? bias_hh[ku] : Tensor();
+      for (std::int64_t t = 0; t < steps; ++t) {
+        const Tensor gi = projected_step(t);  // (N, 3H): [r z n] input parts with b_ih
         // The recurrent parts; with a zero state just the bias (3H,), or nothing.
-        Tensor gh = h.defined() ? matmul(h, w_hh, false, true) : Tensor();
-        if (has_bias) gh = gh.defined() ? gh + b_hh : b_hh;
+        Tensor gh;
+        if (h.defined()) gh = has_bias ? addmm(b_hh, h, w_hh, false, true) : matmul(h, w_hh, false, true);
+        else if (has_bias) gh = b_hh;
         Tensor n_pre = gate(gi, 2, hidden);
         Tensor z;
         if (gh.defined()) {
@@ -174,15 +177,12 @@ RecurrentBase::Run RecurrentBase::run(const Tensor& x, const Tensor& h0, const T
         const Tensor n = tanh(n_pre);
         // (1 − z) ⊙ n + z ⊙ h, as n + z ⊙ (h − n): one op fewer.
         h = h.defined() ? n + z * (h - n) : n - z * n;
-        x_t = h;
+        outputs.push_back(h);
       }
     } else {
-      // RNN and LSTM add both biases to the same sum: add them once.
-      const Tensor bias = has_bias ? bias_ih[ku] + bias_hh[ku] : Tensor();
-      for (Tensor& x_t : steps) {
-        Tensor pre = matmul(x_t, w_ih, false, true);  // (N, G·H)
-        if (has_bias) pre = pre + bias;
-        if (h.defined()) pre = pre + matmul(h, w_hh, false, true);
+      for (std::int64_t t = 0; t < steps; ++t) {
+        Tensor pre = projected_step(t);  // (N, G·H)
+        if (h.defined()) pre = addmm(pre, h, w_hh, false, true);
         if (cell_ == Cell::lstm) {
           const Tensor i = sigmoid(gate(pre, 0, hidden));
           const Tensor g = tanh(gate(pre, 2, hidden));
@@ -192,16 +192,17 @@ RecurrentBase::Run RecurrentBase::run(const Tensor& x, const Tensor& h0, const T
         } else {
           h = cell_ == Cell::rnn_relu ? relu(pre) : tanh(pre);
         }
-        x_t = h;
+        outputs.push_back(h);
       }
     }
     // A zero state stays undefined only for a sequence of no steps, which check_input refuses.
     h_n.push_back(h);
     if (cell_ == Cell::lstm) c_n.push_back(c);
+    sequence = stack(outputs, 1);  // T x (N, H) -> (N, T, H)
   }
   Run result;
-  result.output = stack(steps, 1);  // T x (N, H) -> (N, T, H)
-  result.h = stack(h_n, 0);         // L x (N, H) -> (L, N, H)
+  result.output = sequence;
+  result.h = stack(h_n, 0);  // L x (N, H) -> (L, N, H)
   if (cell_ == Cell::lstm) result.c = stack(c_n, 0);
   return result;
 }

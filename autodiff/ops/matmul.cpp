@@ -63,6 +63,67 @@ void gemm_into(Tensor& acc, const Tensor& x, bool tx, const Tensor& y, bool ty) 
   });
 }
 
+struct ProductDims {
+  std::int64_t m, n, k;
+};
+
+// The extents of op(a)·op(b) for operands of rank >= 2 (their last two
+// axes), after checking that the inner ones agree and that BLAS can take them.
+ProductDims product_dims(const Tensor& a, const Tensor& b, bool ta, bool tb, const char* op, const Site& site) {
+  const std::int64_t ra = a.size(-2), ca = a.size(-1), rb = b.size(-2), cb = b.size(-1);
+  const std::int64_t m = ta ? ca : ra, k = ta ? ra : ca;
+  const std::int64_t k2 = tb ? cb : rb, n = tb ? rb : cb;
+  if (k != k2) {
+    throw ShapeError(std::string(op) + ": inner dimensions differ: " + operands(a, b, ta, tb) + " (" +
+                         std::to_string(k) + " vs " + std::to_string(k2) + ")",
+                     site);
+  }
+  constexpr std::int64_t kBlasMax = std::numeric_limits<int>::max();
+  if (std::max({ra, ca, rb, cb}) > kBlasMax) {
+    throw ShapeError(std::string(op) + ": " + operands(a, b, ta, tb) + " has an extent above " +
+                         std::to_string(kBlasMax) + ", the largest BLAS's int arguments can take",
+                     site);
+  }
+  return {m, n, k};
+}
+
+// The gradients of C = op(A)·op(B), A and B in input slots ia and ib: dA =
+// G·op(B)ᵀ, dB = op(A)ᵀ·G, each rearranged so that it is one flagged
+// product. `a` is needed only for dB and `b` only for dA.
+void product_vjp(const Tensor& g, VjpContext& ctx, std::size_t ia, std::size_t ib, const Tensor& a, const Tensor& b,
+                 const Shape& sa, const Shape& sb, bool ta, bool tb) {
+  // Matrices: added straight into a gradient already summed (an RNN's
+  // weights, used at every step).
+  if (ctx.needs(ia)) {
+    if (Tensor* sum = g.rank() == 2 ? ctx.accumulated(ia) : nullptr) {
+      if (!ta) gemm_into(*sum, g, false, b, !tb);
+      else gemm_into(*sum, b, tb, g, true);
+    } else {
+      const Tensor ga = !ta ? matmul(g, b, false, !tb) : matmul(b, g, tb, true);
+      ctx.set(ia, sum_to(ga, sa));
+    }
+  }
+  if (ctx.needs(ib)) {
+    if (Tensor* sum = g.rank() == 2 ? ctx.accumulated(ib) : nullptr) {
+      if (!tb) gemm_into(*sum, a, !ta, g, false);
+      else gemm_into(*sum, g, true, a, ta);
+    } else {
+      const Tensor gb = !tb ? matmul(a, g, !ta, false) : matmul(g, a, true, ta);
+      ctx.set(ib, sum_to(gb, sb));
+    }
+  }
+}
+
+// Whether `from` broadcasts to `to` without changing it (NumPy rules).
+bool broadcasts_to(const Shape& from, const Shape& to) {
+  if (from.rank() > to.rank()) return false;
+  const int lead = to.rank() - from.rank();
+  for (int i = 0; i < from.rank(); ++i) {
+    if (from[i] != 1 && from[i] != to[i + lead]) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Site site) {
@@ -72,20 +133,8 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Site site) {
                          operands(a, b, ta, tb),
                      site);
   }
+  const auto [m, n, k] = product_dims(a, b, ta, tb, "matmul", site);
   const std::int64_t ra = a.size(-2), ca = a.size(-1), rb = b.size(-2), cb = b.size(-1);
-  const std::int64_t m = ta ? ca : ra, k = ta ? ra : ca;
-  const std::int64_t k2 = tb ? cb : rb, n = tb ? rb : cb;
-  if (k != k2) {
-    throw ShapeError("matmul: inner dimensions differ: " + operands(a, b, ta, tb) + " (" +
-                         std::to_string(k) + " vs " + std::to_string(k2) + ")",
-                     site);
-  }
-  constexpr std::int64_t kBlasMax = std::numeric_limits<int>::max();
-  if (std::max({ra, ca, rb, cb}) > kBlasMax) {
-    throw ShapeError("matmul: " + operands(a, b, ta, tb) + " has an extent above " + std::to_string(kBlasMax) +
-                         ", the largest BLAS's int arguments can take",
-                     site);
-  }
   const Shape batch = batch_shape(a, b, ta, tb, site);
   Shape out_shape = batch;
   out_shape.push_back(m);
@@ -122,32 +171,44 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Site site) {
     record("matmul", site, y,
            [saved_a = detail::Saved(needs_grad(b) ? a : Tensor()), saved_b = detail::Saved(needs_grad(a) ? b : Tensor()),
             sa = a.shape(), sb = b.shape(), ta, tb](const Tensor& g, VjpContext& ctx) {
-             const Tensor& a = saved_a.get();
-             const Tensor& b = saved_b.get();
-             // With C = op(A)·op(B) and G = dC: dA = G·op(B)ᵀ, dB = op(A)ᵀ·G, each
-             // rearranged so that it is one flagged product.
-             // Matrices: added straight into a gradient already summed (an
-             // RNN's weights, used at every step).
-             if (ctx.needs(0)) {
-               if (Tensor* sum = g.rank() == 2 ? ctx.accumulated(0) : nullptr) {
-                 if (!ta) gemm_into(*sum, g, false, b, !tb);
-                 else gemm_into(*sum, b, tb, g, true);
-               } else {
-                 const Tensor ga = !ta ? matmul(g, b, false, !tb) : matmul(b, g, tb, true);
-                 ctx.set(0, sum_to(ga, sa));
-               }
-             }
-             if (ctx.needs(1)) {
-               if (Tensor* sum = g.rank() == 2 ? ctx.accumulated(1) : nullptr) {
-                 if (!tb) gemm_into(*sum, a, !ta, g, false);
-                 else gemm_into(*sum, g, true, a, ta);
-               } else {
-                 const Tensor gb = !tb ? matmul(a, g, !ta, false) : matmul(g, a, true, ta);
-                 ctx.set(1, sum_to(gb, sb));
-               }
-             }
+             product_vjp(g, ctx, 0, 1, saved_a.get(), saved_b.get(), sa, sb, ta, tb);
            },
            a, b);
+  }
+  return y;
+}
+
+Tensor addmm(const Tensor& c, const Tensor& a, const Tensor& b, bool ta, bool tb, Site site) {
+  check_pair(a, b, "addmm", site);
+  check_pair(c, a, "addmm", site);
+  if (a.rank() != 2 || b.rank() != 2) {
+    throw ShapeError("addmm: expected matrices (rank 2), got " + operands(a, b, ta, tb), site);
+  }
+  const auto [m, n, k] = product_dims(a, b, ta, tb, "addmm", site);
+  const Shape out_shape{m, n};
+  if (!broadcasts_to(c.shape(), out_shape)) {
+    throw ShapeError("addmm: the addend " + c.shape().str() + " does not broadcast to the product's " +
+                         out_shape.str() + " (" + operands(a, b, ta, tb) + ")",
+                     site);
+  }
+  // c broadcast into the output, then the product added on it by gemm's beta = 1.
+  Tensor y = kernels::gather_strided(c, out_shape, kernels::broadcast_strides(c.shape(), out_shape));
+  if (m > 0 && n > 0 && k > 0) {
+    kernels::dispatch_float(a.dtype(), "addmm", site, [&](auto tag) {
+      using T = decltype(tag);
+      gemm(ta, tb, m, n, k, a.impl()->data<T>(), a.size(1), b.impl()->data<T>(), b.size(1), y.impl()->data<T>(), n,
+           T(1));
+    });
+  }
+
+  if (should_record(c, a, b)) {
+    record("addmm", site, y,
+           [saved_a = detail::Saved(needs_grad(b) ? a : Tensor()), saved_b = detail::Saved(needs_grad(a) ? b : Tensor()),
+            sc = c.shape(), sa = a.shape(), sb = b.shape(), ta, tb](const Tensor& g, VjpContext& ctx) {
+             if (ctx.needs(0)) ctx.set(0, sum_to(g, sc));
+             product_vjp(g, ctx, 1, 2, saved_a.get(), saved_b.get(), sa, sb, ta, tb);
+           },
+           c, a, b);
   }
   return y;
 }

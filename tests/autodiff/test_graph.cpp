@@ -23,20 +23,19 @@ nn::Sequential two_layer_mlp(Generator& gen) {
 
 }  // namespace
 
-TEST_CASE("DOT of a two-layer MLP: matmul, add and relu with shapes, leaves, and an edge per input") {
+TEST_CASE("DOT of a two-layer MLP: addmm and relu with shapes, leaves, and an edge per input") {
   Generator gen(1);
   nn::Sequential net = two_layer_mlp(gen);
   const Tensor y = net(randn({5, 3}, gen));
   const std::string dot = to_dot(y);
   INFO(dot);
   CHECK(dot.starts_with("digraph tape {"));
-  check_contains(dot, {"matmul\\n(5, 4) float32", "add\\n(5, 4) float32", "relu\\n(5, 4) float32",
-                       "matmul\\n(5, 2) float32", "add\\n(5, 2) float32", "linear.cpp:",
+  check_contains(dot, {"addmm\\n(5, 4) float32", "relu\\n(5, 4) float32", "addmm\\n(5, 2) float32", "linear.cpp:",
                        "leaf\\n(4, 3) float32\\nrequires grad", "leaf\\n(4,) float32", "leaf\\n(2, 4) float32",
                        "leaf\\n(2,) float32", "no grad"});
-  CHECK(occurrences(dot, "shape=box") == 5);      // matmul, add, relu, matmul, add
+  CHECK(occurrences(dot, "shape=box") == 3);      // addmm, relu, addmm (Linear's product and bias in one)
   CHECK(occurrences(dot, "shape=ellipse") == 5);  // 4 parameters and the input x (no grad)
-  CHECK(occurrences(dot, " -> ") == 9);           // 2 + 2 + 1 + 2 + 2 inputs
+  CHECK(occurrences(dot, " -> ") == 7);           // 3 + 1 + 3 inputs
   CHECK(occurrences(dot, "peripheries=2") == 1);  // the output's record
   CHECK(dot.ends_with("}\n"));
 }
@@ -64,20 +63,20 @@ TEST_CASE("tape report of a two-layer MLP: records by op, leaves, saved bytes wi
   const Tensor y = net(randn({5, 3}, gen));
   const TapeReport report = tape_report(y);
   INFO(report.str());
-  CHECK(report.records == 5);
+  CHECK(report.records == 3);
   CHECK(report.released == 0);
-  CHECK(report.count("matmul") == 2);
-  CHECK(report.count("add") == 2);
+  CHECK(report.count("addmm") == 2);
+  CHECK(report.count("matmul") == 0);
   CHECK(report.count("relu") == 1);
   CHECK(report.count("conv2d") == 0);
   CHECK(report.ops.front().records == 2);
   CHECK(report.leaves == 4);
-  // Saved: x (5, 3) by the first matmul (for dW); relu's output (5, 4), which
-  // the second matmul saves again (one storage); W2 (2, 4) for dh.
+  // Saved: x (5, 3) by the first addmm (for dW); relu's output (5, 4), which
+  // the second addmm saves again (one storage); W2 (2, 4) for dh.
   CHECK(report.saved_tensors == 4);
   CHECK(report.saved_storages == 3);
   CHECK(report.saved_bytes == (5 * 3 + 5 * 4 + 2 * 4) * 4);
-  check_contains(report.str(), {"5 records", "172 B kept for backward", "matmul", "relu"});
+  check_contains(report.str(), {"3 records", "172 B kept for backward", "addmm", "relu"});
 
   sum(y).backward();
   const TapeReport after = tape_report(y);

@@ -48,7 +48,7 @@ TEST_CASE("Linear errors name the layer and the shapes") {
   CHECK_ERROR(ShapeError, layer(scalar(1.0)), "Linear(784 -> 256): expected an input (..., 784), got ()");
   CHECK_ERROR(InvalidArgument, nn::Linear(0, 3), "Linear: in_features and out_features must be positive, got 0 and 3");
   CHECK_ERROR(InvalidArgument, nn::Linear(3, 2, {.init = "glorot"}), "unknown initializer 'glorot'", "glorot_uniform");
-  CHECK_ERROR(DtypeError, layer(zeros({2, 784}, f64)), "matmul", "float64");
+  CHECK_ERROR(DtypeError, layer(zeros({2, 784}, f64)), "addmm", "float64");
 }
 
 TEST_CASE("Conv2d and Conv1d: output shapes, parameter counts, values through the op") {
@@ -148,6 +148,21 @@ TEST_CASE("gradcheck of a whole MLP's parameters (float64)") {
   const Tensor labels = tensor({0, 2, 1, 1, 0, 2, 2}, i64);
   CHECK_GRADCHECK_INPUTS(6, nn::gradcheck(mlp, [&] { return nn::cross_entropy(mlp(x), labels); }));
   CHECK(mlp.dtype() == f32);  // converted back after the check
+}
+
+TEST_CASE("gradcheck of Linear on a (..., in) input, with and without a bias (float64)") {
+  // The bias path runs on addmm, the other on matmul; both fold the leading axes into rows.
+  Generator gen(22);
+  const Tensor x = randn({2, 3, 4}, gen, f64);
+  for (bool bias : {true, false}) {
+    CAPTURE(bias);
+    nn::Linear layer(4, 5, {.bias = bias, .dtype = f64, .generator = &gen});
+    if (bias) layer.bias.copy_(randn({5}, gen, f64));
+    const Tensor want = bias ? matmul(x, transpose(layer.weight)) + layer.bias : matmul(x, transpose(layer.weight));
+    check_values(layer(x), want.to_vector<double>());
+    CHECK_GRADCHECK_INPUTS(bias ? 2 : 1, nn::gradcheck(layer, [&] { return sum(pow(layer(x), 2.0)); }));
+    CHECK_GRADCHECK_INPUTS(1, gradcheck([&](auto& input) { return sum(pow(layer(input), 2.0)); }, {x}));
+  }
 }
 
 TEST_CASE("gradcheck of a CNN: conv-pool-conv-pool-linear") {

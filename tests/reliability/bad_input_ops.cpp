@@ -1,5 +1,5 @@
 // The bad-input cases of the shape ops, creation, functional gradients and
-// the network primitives (convolution, softmax, pooling, dropout); with those
+// the network primitives (addmm, convolution, softmax, pooling, dropout); with those
 // of bad_input_elementwise.cpp and bad_input_losses.cpp, the op table.
 #include <cstdint>
 #include <limits>
@@ -265,6 +265,25 @@ std::vector<BadInputCase> functional_cases() {
 
 std::vector<BadInputCase> network_cases() {
   std::vector<BadInputCase> cases;
+  cases.push_back({"addmm", [] {
+    const Tensor a = ones({4, 5}), b = ones({5, 2});
+    CHECK_OP_ERROR(InvalidArgument, addmm(Tensor(), a, b), "addmm", "undefined");
+    CHECK_OP_ERROR(InvalidArgument, addmm(ones({2}), a, Tensor()), "addmm", "undefined");
+    CHECK_OP_ERROR(DtypeError, addmm(ones({2}, f64), a, b), "addmm", "float64", "float32");
+    CHECK_OP_ERROR(DtypeError, addmm(i64_tensor({0, 0}, {2}), a, b), "addmm", "int64");
+    CHECK_OP_ERROR(ShapeError, addmm(ones({2}), ones({5}), b), "addmm", "rank 2", "(5,)");
+    CHECK_OP_ERROR(ShapeError, addmm(ones({2}), a, b, true, false), "addmm", "inner dimensions", "(4, 5)ᵀ");
+    CHECK_OP_ERROR(ShapeError, addmm(ones({4}), a, b), "addmm", "(4,)", "(4, 2)");
+    CHECK_OP_ERROR(ShapeError, addmm(ones({1, 4, 2}), a, b), "addmm", "(1, 4, 2)", "(4, 2)");
+    // Empty extents: no rows gives no rows; an empty inner dimension leaves c broadcast.
+    check_shape(addmm(ones({2}), zeros({0, 5}), b), {0, 2});
+    check_values_nan(addmm(tensor({1, 2}, {2}), ones({3, 0}), ones({0, 2})), {1, 2, 1, 2, 1, 2});
+    const Tensor bias = ones({2}).requires_grad_();
+    check_zero_grad(addmm(bias, zeros({0, 5}), b), bias);
+    // NaN and inf reach exactly the outputs that read them, from c or the product.
+    check_values_nan(addmm(tensor({kNaN, 0}, {2}), ones({1, 1}), ones({1, 2})), {kNaN, 1});
+    check_values_nan(addmm(zeros({1}), tensor({kInf, 1}, {1, 2}), tensor({0, 1}, {2, 1})), {kNaN});
+  }});
   const Tensor w = ones({4, 3, 2, 2});
   cases.push_back({"conv2d", [=] {
     CHECK_OP_ERROR(InvalidArgument, conv2d(Tensor(), w), "conv2d", "undefined");

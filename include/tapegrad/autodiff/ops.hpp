@@ -124,6 +124,12 @@ Tensor matmul(const Tensor& a, const Tensor& b, Site site = Site::current());
 /// both operands of rank >= 2. The primitive under matmul.
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b,
               Site site = Site::current());
+/// c + op(a) @ op(b) for matrices a and b (PyTorch's addmm), c broadcasting
+/// to the product's (m, n): a bias (n,), a row (1, n), a column (m, 1) or a
+/// full (m, n). One gemm that accumulates onto c, so a layer's bias add
+/// costs no pass of its own.
+Tensor addmm(const Tensor& c, const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false,
+             Site site = Site::current());
 
 // --- shape ---------------------------------------------------------------------------
 /// Same values, new shape (one extent may be -1). Shares storage: no copy.
