@@ -79,6 +79,9 @@ namespace tapegrad_side {
 /// The MLP step: matmul + bias, relu, mean(logsumexp - gather), backward,
 /// raw SGD loop, grad reset.
 std::unique_ptr<Runner> make_mlp(const MlpInit& init);
+/// The same model as a tapegrad user would write it: addmm (bias accumulated
+/// by the gemm) and nn::cross_entropy.
+std::unique_ptr<Runner> make_mlp_idiomatic(const MlpInit& init);
 std::unique_ptr<Runner> make_chain(int n_ops, ChainMode mode);
 /// Builds the tapegrad model of `kind` to learn its parameter shapes, and
 /// fills every parameter, the input and the targets from `seed`.

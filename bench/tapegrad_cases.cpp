@@ -44,7 +44,7 @@ namespace {
 
 class TgMlp : public Runner {
  public:
-  explicit TgMlp(const MlpInit& init) : lr_(init.lr) {
+  TgMlp(const MlpInit& init, bool idiomatic) : idiomatic_(idiomatic), lr_(init.lr) {
     for (std::size_t l = 0; l < init.weights.size(); ++l) {
       const std::int64_t in = init.sizes[l], out = init.sizes[l + 1];
       tg::Tensor w = tg::from_vector(init.weights[l], tg::Shape{in, out});
@@ -66,10 +66,11 @@ class TgMlp : public Runner {
     tg::Tensor h = x_;
     const std::size_t layers = w_.size();
     for (std::size_t l = 0; l < layers; ++l) {
-      h = tg::matmul(h, w_[l]) + b_[l];
+      h = idiomatic_ ? tg::addmm(b_[l], h, w_[l]) : tg::matmul(h, w_[l]) + b_[l];
       if (l + 1 < layers) h = tg::relu(h);
     }
-    const tg::Tensor loss = tg::mean(tg::logsumexp(h, 1) - tg::gather(h, 1, labels_));
+    const tg::Tensor loss = idiomatic_ ? tg::nn::cross_entropy(h, labels_)
+                                       : tg::mean(tg::logsumexp(h, 1) - tg::gather(h, 1, labels_));
     loss.backward();
     sgd_and_reset(params_, lr_);
     last_loss_ = loss.detach();
@@ -79,6 +80,7 @@ class TgMlp : public Runner {
   double param_checksum() const override { return abs_sum(params_); }
 
  private:
+  bool idiomatic_;
   float lr_;
   std::vector<tg::Tensor> w_, b_, params_;
   tg::Tensor x_, labels_, last_loss_;
@@ -124,7 +126,9 @@ class TgChain : public Runner {
 
 }  // namespace
 
-std::unique_ptr<Runner> make_mlp(const MlpInit& init) { return std::make_unique<TgMlp>(init); }
+std::unique_ptr<Runner> make_mlp(const MlpInit& init) { return std::make_unique<TgMlp>(init, false); }
+
+std::unique_ptr<Runner> make_mlp_idiomatic(const MlpInit& init) { return std::make_unique<TgMlp>(init, true); }
 
 std::unique_ptr<Runner> make_chain(int n_ops, ChainMode mode) {
   return std::make_unique<TgChain>(n_ops, mode);
