@@ -133,7 +133,9 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Site site) {
                          operands(a, b, ta, tb),
                      site);
   }
-  const auto [m, n, k] = product_dims(a, b, ta, tb, "matmul", site);
+  // Named copies, not a structured binding: clang 14 cannot capture one in the lambdas below.
+  const ProductDims dims = product_dims(a, b, ta, tb, "matmul", site);
+  const std::int64_t m = dims.m, n = dims.n, k = dims.k;
   const std::int64_t ra = a.size(-2), ca = a.size(-1), rb = b.size(-2), cb = b.size(-1);
   const Shape batch = batch_shape(a, b, ta, tb, site);
   Shape out_shape = batch;
@@ -184,7 +186,9 @@ Tensor addmm(const Tensor& c, const Tensor& a, const Tensor& b, bool ta, bool tb
   if (a.rank() != 2 || b.rank() != 2) {
     throw ShapeError("addmm: expected matrices (rank 2), got " + operands(a, b, ta, tb), site);
   }
-  const auto [m, n, k] = product_dims(a, b, ta, tb, "addmm", site);
+  // Named copies, not a structured binding: clang 14 cannot capture one in the lambdas below.
+  const ProductDims dims = product_dims(a, b, ta, tb, "addmm", site);
+  const std::int64_t m = dims.m, n = dims.n, k = dims.k;
   const Shape out_shape{m, n};
   if (!broadcasts_to(c.shape(), out_shape)) {
     throw ShapeError("addmm: the addend " + c.shape().str() + " does not broadcast to the product's " +
