@@ -2,12 +2,13 @@
 // the cell update, the output) as one primitive. Composed of taped ops, a
 // step records 13 ops whose VJPs make ~20 passes over (N, H) buffers; here
 // the forward runs row by row (one loop per activation, the row staying in
-// L1) and the VJP is one pass over the activations the forward saved. The float32 loops use the fast exp/tanh/sigmoid of
-// kernels/fast_math.hpp and are compiled for baseline x86-64 and AVX2+FMA
-// (chosen as float32_loops.hpp chooses), so they give the same activations
-// as tg::sigmoid and tg::tanh. When the backward pass is recorded
-// (create_graph), the VJP is written in taped ops instead, from the saved
-// gates and c_prev, so that higher derivatives work.
+// L1) and the VJP is one pass over the activations the forward saved. The
+// float32 loops use the fast exp/tanh/sigmoid of kernels/fast_math.hpp and
+// are compiled for baseline x86-64 and AVX2+FMA (chosen as float32_loops.hpp
+// chooses), so they give the same activations as tg::sigmoid and tg::tanh.
+// When the backward pass is recorded (create_graph), the VJP is written in
+// taped ops instead, from the saved gates and c_prev, so that higher
+// derivatives work.
 #include <cmath>
 #include <string>
 
