@@ -1,5 +1,6 @@
 // RNN, LSTM and GRU: one loop over layers and steps, the cells written as
-// their equations in taped ops.
+// their equations in taped ops; the LSTM's elementwise step is the fused
+// primitive lstm_cell (autodiff/nn_ops.hpp).
 #include "tapegrad/nn/recurrent.hpp"
 
 #include <cmath>
@@ -184,11 +185,9 @@ RecurrentBase::Run RecurrentBase::run(const Tensor& x, const Tensor& h0, const T
         Tensor pre = projected_step(t);  // (N, G·H)
         if (h.defined()) pre = addmm(pre, h, w_hh, false, true);
         if (cell_ == Cell::lstm) {
-          const Tensor i = sigmoid(gate(pre, 0, hidden));
-          const Tensor g = tanh(gate(pre, 2, hidden));
-          const Tensor o = sigmoid(gate(pre, 3, hidden));
-          c = c.defined() ? sigmoid(gate(pre, 1, hidden)) * c + i * g : i * g;
-          h = o * tanh(c);
+          const Tensor hc = lstm_cell(pre, c);  // [h | c]; c undefined is a zero state
+          h = slice(hc, -1, 0, hidden);
+          c = slice(hc, -1, hidden, 2 * hidden);
         } else {
           h = cell_ == Cell::rnn_relu ? relu(pre) : tanh(pre);
         }

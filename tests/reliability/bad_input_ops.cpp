@@ -1,6 +1,7 @@
 // The bad-input cases of the shape ops, creation, functional gradients and
-// the network primitives (addmm, convolution, softmax, pooling, dropout); with those
-// of bad_input_elementwise.cpp and bad_input_losses.cpp, the op table.
+// the network primitives (addmm, convolution, softmax, pooling, dropout,
+// lstm_cell); with those of bad_input_elementwise.cpp and
+// bad_input_losses.cpp, the op table.
 #include <cstdint>
 #include <limits>
 #include <new>
@@ -405,6 +406,20 @@ std::vector<BadInputCase> network_cases() {
     // A dropped NaN is still NaN (NaN · 0), as in PyTorch: dropout never hides a NaN.
     check_all_nan(dropout(full({64}, kNaN), 0.5, gen));
     check_values_nan(dropout(tensor({kInf, 1}), 1.0, gen), {kNaN, 0});
+  }});
+  cases.push_back({"lstm_cell", [] {
+    CHECK_OP_ERROR(InvalidArgument, lstm_cell(Tensor()), "lstm_cell", "undefined");
+    CHECK_OP_ERROR(DtypeError, lstm_cell(i64_tensor({1, 2, 3, 4}, {1, 4})), "lstm_cell", "int64");
+    CHECK_OP_ERROR(ShapeError, lstm_cell(ones({2, 6})), "lstm_cell", "(N, 4H)", "(2, 6)");
+    CHECK_OP_ERROR(ShapeError, lstm_cell(ones({2, 8}), ones({2, 3})), "lstm_cell", "c_prev", "(2, 2)", "(2, 3)");
+    CHECK_OP_ERROR(DtypeError, lstm_cell(ones({2, 8}), ones({2, 2}, f64)), "lstm_cell", "float32", "float64");
+    check_shape(lstm_cell(zeros({0, 8}), zeros({0, 2})), {0, 4});
+    const Tensor none = zeros({0, 8}).requires_grad_();
+    check_zero_grad(lstm_cell(none), none);
+    // A NaN gate poisons its own h and c only; infinite gates saturate (σ = 1, tanh = 1).
+    check_values_nan(lstm_cell(tensor({kNaN, 0, 0, 0, 0, 0, 0, 0}, {2, 4}, f64)), {kNaN, kNaN, 0, 0});
+    check_values_nan(lstm_cell(tensor({kInf, kInf, kInf, kInf}, {1, 4}, f64), tensor({1.0}, {1, 1}, f64)),
+                     {std::tanh(2.0), 2});
   }});
   return cases;
 }

@@ -1,6 +1,6 @@
-// Network primitives: softmax, convolution, pooling, dropout. Each is a taped
-// op (a primitive with its VJP, or a composition of primitives), so its
-// gradients differentiate again like any other op's.
+// Network primitives: softmax, convolution, pooling, dropout, the LSTM cell.
+// Each is a taped op (a primitive with its VJP, or a composition of
+// primitives), so its gradients differentiate again like any other op's.
 //
 // tests/reliability/test_bad_input.cpp reads the ops of this header from the
 // declarations at column 0 (return type and name on the first line; see
@@ -66,6 +66,21 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, co
 /// Runs as conv2d over a height of 1.
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, const Conv1dOptions& options = {},
               Site site = Site::current());
+
+// --- recurrent cells (autodiff/ops/lstm_cell.cpp) -----------------------------
+
+/// One LSTM step after its gemms: gates (N, 4H), the pre-activations in
+/// PyTorch's order [i f g o]; c_prev (N, H) the previous cell state, or an
+/// undefined Tensor for a zero state. Returns [h | c], (N, 2H), with
+/// c = σ(f) ⊙ c_prev + σ(i) ⊙ tanh(g) and h = σ(o) ⊙ tanh(c); slice h and c
+/// out of it (one output, like every op).
+///
+/// A primitive for speed: one pass forward, and one pass for the VJP (from
+/// activations saved by the forward pass) where the composition of slices,
+/// sigmoid, tanh, mul and add records 13 ops. A recorded backward pass
+/// (create_graph) runs the VJP in taped ops, so higher derivatives work.
+/// float32 uses the same fast sigmoid and tanh as tg::sigmoid and tg::tanh.
+Tensor lstm_cell(const Tensor& gates, const Tensor& c_prev = {}, Site site = Site::current());
 
 // --- softmax, pooling, dropout ------------------------------------------------
 
