@@ -17,6 +17,15 @@
 #include "common.hpp"
 #include "tapegrad/autodiff/nn_ops.hpp"
 
+// The loops below touch more arrays than GCC's run-time overlap checks
+// handle, so without this GCC leaves them scalar; their inputs and outputs
+// are distinct tensors. (Clang, used only for the fuzz build, goes without.)
+#if defined(__clang__)
+#define TG_LOOP_WITHOUT_ALIASING
+#else
+#define TG_LOOP_WITHOUT_ALIASING _Pragma("GCC ivdep")
+#endif
+
 namespace tg {
 
 using namespace ops;
@@ -71,9 +80,7 @@ template <class T, bool kHasPrev, class Sigmoid, class Tanh>
     const T* prev = kHasPrev ? r.c_prev + n * H : nullptr;
     T* h_out = r.out + n * 2 * H;
     T* c_out = h_out + H;
-    // ivdep: GCC's run-time alias checks give up on this many arrays; the
-    // output and input buffers are distinct tensors.
-#pragma GCC ivdep
+TG_LOOP_WITHOUT_ALIASING
     for (std::int64_t j = 0; j < H; ++j) {
       if constexpr (kHasPrev) c_out[j] = f[j] * prev[j] + i[j] * g[j];
       else c_out[j] = i[j] * g[j];
@@ -81,7 +88,7 @@ template <class T, bool kHasPrev, class Sigmoid, class Tanh>
     T* tc = a + 4 * H;
     map_loop(c_out, tc, H, tanh);
     const T* o = a + 3 * H;
-#pragma GCC ivdep
+TG_LOOP_WITHOUT_ALIASING
     for (std::int64_t j = 0; j < H; ++j) h_out[j] = o[j] * tc[j];
   }
 }
@@ -113,8 +120,7 @@ template <class T, bool kHasPrev, bool kWantPrev>
     T* dg = dx + 2 * H;
     T* d_o = dx + 3 * H;
     T* dprev = kWantPrev ? r.d_c_prev + n * H : nullptr;
-    // ivdep: as in forward_loop, too many arrays for run-time alias checks.
-#pragma GCC ivdep
+TG_LOOP_WITHOUT_ALIASING
     for (std::int64_t j = 0; j < H; ++j) {
       const T i = ai[j], f = af[j], g = ag[j], o = ao[j], tc = atc[j];
       const T dc = gc[j] + gh[j] * o * (T(1) - tc * tc);
