@@ -131,7 +131,7 @@ RecurrentBase::Run RecurrentBase::run(const Tensor& x, const Tensor& h0, const T
   const std::int64_t batch = x.size(0), steps = x.size(1), hidden = hidden_size;
   check_state(h0, "h", batch);
   check_state(c0, "c", batch);
-  const std::int64_t gates = cell_ == Cell::lstm ? 4 : cell_ == Cell::gru ? 3 : 1;
+  const std::int64_t gates = weight_ih.front().size(0) / hidden;  // W_ih is (gates·H, in)
   const bool has_bias = !bias_ih.empty();
 
   Tensor sequence = x;  // (N, T, F): the input, then each layer's output

@@ -87,4 +87,13 @@ Shape reduced_shape(const Shape& shape, const Axes& axes, bool keepdims) {
   return out;
 }
 
+bool broadcasts_to(const Shape& from, const Shape& to) {
+  if (from.rank() > to.rank()) return false;
+  const int lead = to.rank() - from.rank();
+  for (int i = 0; i < from.rank(); ++i) {
+    if (from[i] != 1 && from[i] != to[i + lead]) return false;
+  }
+  return true;
+}
+
 }  // namespace tg::ops

@@ -2,6 +2,7 @@
 // maps. Private.
 #pragma once
 
+#include <cmath>
 #include <string>
 
 #include "../kernels/copy.hpp"
@@ -37,6 +38,17 @@ Axes normalize_axes(const Axes& axes, const Shape& shape, const char* op, const 
 std::string pair_str(std::int64_t a, std::int64_t b);
 /// `shape` with the reduced axes set to 1 (keepdims) or removed.
 Shape reduced_shape(const Shape& shape, const Axes& axes, bool keepdims);
+/// Whether `from` broadcasts to `to` without changing `to` (NumPy rules).
+bool broadcasts_to(const Shape& from, const Shape& to);
+
+/// 1 / (1 + e^−v) in two branches, so that e^(−v) never overflows: the
+/// sigmoid of every dtype but float32's fast loop.
+template <class T>
+T stable_sigmoid(T v) {
+  if (v >= 0) return T(1) / (T(1) + std::exp(-v));
+  const T e = std::exp(v);
+  return e / (T(1) + e);
+}
 
 /// out[i] = f(x[i]) on a new tensor.
 template <class F>

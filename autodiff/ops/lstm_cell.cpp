@@ -164,13 +164,9 @@ namespace avx2_fma {
 
 bool use_avx2() { return kernels::active_simd_level() == kernels::SimdLevel::avx2_fma; }
 
-// float64 keeps the std:: functions, with tg::sigmoid's two branches (no overflow of e^−x).
+// float64 keeps the std:: functions and tg::sigmoid's overflow-free form.
 struct StdSigmoid {
-  double operator()(double v) const {
-    if (v >= 0) return 1.0 / (1.0 + std::exp(-v));
-    const double e = std::exp(v);
-    return e / (1.0 + e);
-  }
+  double operator()(double v) const { return stable_sigmoid(v); }
 };
 struct StdTanh {
   double operator()(double v) const { return std::tanh(v); }

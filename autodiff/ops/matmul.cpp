@@ -114,16 +114,6 @@ void product_vjp(const Tensor& g, VjpContext& ctx, std::size_t ia, std::size_t i
   }
 }
 
-// Whether `from` broadcasts to `to` without changing it (NumPy rules).
-bool broadcasts_to(const Shape& from, const Shape& to) {
-  if (from.rank() > to.rank()) return false;
-  const int lead = to.rank() - from.rank();
-  for (int i = 0; i < from.rank(); ++i) {
-    if (from[i] != 1 && from[i] != to[i + lead]) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Site site) {

@@ -193,12 +193,8 @@ Tensor slice(const Tensor& x, int axis, std::int64_t start, std::int64_t stop, s
 Tensor broadcast_to(const Tensor& x, const Shape& shape, Site site) {
   check_defined(x, "broadcast_to", site);
   if (x.shape() == shape) return x;
-  bool fits = x.rank() <= shape.rank();
+  bool fits = broadcasts_to(x.shape(), shape);
   for (std::int64_t t : shape) fits = fits && t >= 0;
-  for (int i = 0; fits && i < x.rank(); ++i) {
-    const std::int64_t d = x.shape()[i], t = shape[i + shape.rank() - x.rank()];
-    fits = d == t || d == 1;
-  }
   if (!fits) {
     throw ShapeError("broadcast_to: cannot broadcast " + x.shape().str() + " to " + shape.str(), site);
   }

@@ -127,13 +127,7 @@ Tensor erf(const Tensor& x, Site site) {
 
 Tensor sigmoid(const Tensor& x, Site site) {
   Tensor y = kernels::is_float32(x) ? kernels::map_float32(x, kernels::float32_loops().sigmoid)
-                                  : map_unary(x, "sigmoid", site, [](auto v) {
-    using T = decltype(v);
-    // Two branches so that e^(−v) never overflows.
-    if (v >= 0) return T(1) / (T(1) + std::exp(-v));
-    const T e = std::exp(v);
-    return e / (T(1) + e);
-  });
+                                  : map_unary(x, "sigmoid", site, [](auto v) { return stable_sigmoid(v); });
   if (should_record(x)) {
     record("sigmoid", site, y, [ys = saved(y), site](const Tensor& g, VjpContext& ctx) {
       if (!ctx.create_graph()) {
