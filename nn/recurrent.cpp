@@ -183,7 +183,7 @@ RecurrentBase::Run RecurrentBase::run(const Tensor& x, const Tensor& h0, const T
     } else {
       for (std::int64_t t = 0; t < steps; ++t) {
         Tensor pre = projected_step(t);  // (N, G·H)
-        if (h.defined()) pre = addmm(pre, h, w_hh, false, true);
+        if (h.defined()) pre = addmm(std::move(pre), h, w_hh, false, true);  // pre's buffer becomes the sum's
         if (cell_ == Cell::lstm) {
           const Tensor hc = lstm_cell(pre, c);  // [h | c]; c undefined is a zero state
           h = slice(hc, -1, 0, hidden);

@@ -170,7 +170,12 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Site site) {
   return y;
 }
 
-Tensor addmm(const Tensor& c, const Tensor& a, const Tensor& b, bool ta, bool tb, Site site) {
+namespace {
+
+// addmm's body; `c_is_spare`: c's buffer may become the result's (see the
+// rvalue overload).
+Tensor addmm_into(const Tensor& c, bool c_is_spare, const Tensor& a, const Tensor& b, bool ta, bool tb,
+                  const Site& site) {
   check_pair(a, b, "addmm", site);
   check_pair(c, a, "addmm", site);
   if (a.rank() != 2 || b.rank() != 2) {
@@ -185,8 +190,15 @@ Tensor addmm(const Tensor& c, const Tensor& a, const Tensor& b, bool ta, bool tb
                          out_shape.str() + " (" + operands(a, b, ta, tb) + ")",
                      site);
   }
-  // c broadcast into the output, then the product added on it by gemm's beta = 1.
-  Tensor y = kernels::gather_strided(c, out_shape, kernels::broadcast_strides(c.shape(), out_shape));
+  // c broadcast into the output (or the output in c's own buffer), then the
+  // product added on it by gemm's beta = 1.
+  // Not a leaf that requires grad: its values are the parameter's own.
+  const bool reuse = c_is_spare && c.shape() == out_shape && c.dtype() == a.dtype() &&
+                     !(c.requires_grad() && !c.impl()->grad_fn) &&
+                     c.impl_ptr().use_count() == 1 && c.storage_use_count() == 1;
+  Tensor y = reuse ? detail::alias(c, out_shape)
+                   : kernels::gather_strided(c, out_shape, kernels::broadcast_strides(c.shape(), out_shape));
+  if (reuse) y.impl()->storage->bump_version();
   if (m > 0 && n > 0 && k > 0) {
     kernels::dispatch_float(a.dtype(), "addmm", site, [&](auto tag) {
       using T = decltype(tag);
@@ -204,6 +216,18 @@ Tensor addmm(const Tensor& c, const Tensor& a, const Tensor& b, bool ta, bool tb
            },
            c, a, b);
   }
+  return y;
+}
+
+}  // namespace
+
+Tensor addmm(const Tensor& c, const Tensor& a, const Tensor& b, bool ta, bool tb, Site site) {
+  return addmm_into(c, false, a, b, ta, tb, site);
+}
+
+Tensor addmm(Tensor&& c, const Tensor& a, const Tensor& b, bool ta, bool tb, Site site) {
+  Tensor y = addmm_into(c, true, a, b, ta, tb, site);
+  c = Tensor();
   return y;
 }
 

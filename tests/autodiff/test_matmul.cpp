@@ -1,7 +1,6 @@
-// matmul and addmm: forward values against a naive triple loop, float64
-// gradchecks of every path (2-D, batched, broadcast batches, vectors, the
-// folding path, the four transpose flag combinations, addmm's broadcast
-// addends), and the errors.
+// matmul: forward values against a naive triple loop, float64 gradchecks of
+// every path (2-D, batched, broadcast batches, vectors, the folding path, the
+// four transpose flag combinations), and the errors. addmm: test_addmm.cpp.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -10,58 +9,10 @@
 #include <tapegrad/tapegrad.hpp>
 
 #include "../support.hpp"
+#include "naive_products.hpp"
 
 using namespace tg;
 using namespace tg::test;
-
-namespace {
-
-// Row-major offset of multi-index `pos` in `shape`, reading a broadcast axis
-// (extent 1) at 0; `pos` is right-aligned against `shape`.
-std::int64_t broadcast_offset(const std::vector<std::int64_t>& pos, const Shape& shape) {
-  std::int64_t off = 0;
-  const int shift = static_cast<int>(pos.size()) - shape.rank();
-  for (int a = 0; a < shape.rank(); ++a) {
-    off = off * shape[a] + (shape[a] == 1 ? 0 : pos[static_cast<std::size_t>(a + shift)]);
-  }
-  return off;
-}
-
-// op(a) @ op(b) by the triple loop, with NumPy batch broadcasting; rank >= 2.
-std::vector<double> naive_matmul(const Tensor& a, const Tensor& b, bool ta = false, bool tb = false) {
-  const std::vector<double> va = a.to_vector<double>(), vb = b.to_vector<double>();
-  const std::int64_t ra = a.size(-2), ca = a.size(-1), rb = b.size(-2), cb = b.size(-1);
-  const std::int64_t m = ta ? ca : ra, k = ta ? ra : ca, n = tb ? rb : cb;
-  Shape batch_a, batch_b;
-  for (int i = 0; i + 2 < a.rank(); ++i) batch_a.push_back(a.shape()[i]);
-  for (int i = 0; i + 2 < b.rank(); ++i) batch_b.push_back(b.shape()[i]);
-  const Shape batch = broadcast_shapes(batch_a, batch_b, "naive");
-  std::vector<double> out;
-  std::vector<std::int64_t> pos(static_cast<std::size_t>(batch.rank()), 0);
-  for (std::int64_t flat = 0; flat < batch.numel(); ++flat) {
-    std::int64_t rest = flat;
-    for (int d = batch.rank() - 1; d >= 0; --d) {
-      pos[static_cast<std::size_t>(d)] = rest % batch[d];
-      rest /= batch[d];
-    }
-    const double* pa = va.data() + broadcast_offset(pos, batch_a) * ra * ca;
-    const double* pb = vb.data() + broadcast_offset(pos, batch_b) * rb * cb;
-    for (std::int64_t i = 0; i < m; ++i)
-      for (std::int64_t j = 0; j < n; ++j) {
-        double s = 0.0;
-        for (std::int64_t p = 0; p < k; ++p)
-          s += (ta ? pa[p * ca + i] : pa[i * ca + p]) * (tb ? pb[j * cb + p] : pb[p * cb + j]);
-        out.push_back(s);
-      }
-  }
-  return out;
-}
-
-// The tolerance of every float64 comparison with the triple loop, in both
-// dtypes' slots of check_values: sums of k products of random normals.
-constexpr double kEps = 1e-12;
-
-}  // namespace
 
 TEST_CASE("2-D matmul matches the triple loop in float32 and float64") {
   Generator gen(1);
@@ -275,133 +226,4 @@ TEST_CASE("errors: inner dimensions, batch dimensions, rank and dtype") {
 
   // All of them are std::invalid_argument, as the style guide promises.
   CHECK_THROWS_AS(matmul(zeros({2, 3}), zeros({2, 3})), std::invalid_argument);
-}
-
-namespace {
-
-// c + op(a)·op(b) by the triple loop, c broadcast to the (m, n) product.
-std::vector<double> naive_addmm(const Tensor& c, const Tensor& a, const Tensor& b, bool ta, bool tb) {
-  std::vector<double> out = naive_matmul(a, b, ta, tb);
-  const std::int64_t m = ta ? a.size(1) : a.size(0), n = tb ? b.size(0) : b.size(1);
-  const std::vector<double> vc = c.to_vector<double>();
-  for (std::int64_t i = 0; i < m; ++i)
-    for (std::int64_t j = 0; j < n; ++j) out[static_cast<std::size_t>(i * n + j)] += vc[static_cast<std::size_t>(broadcast_offset({i, j}, c.shape()))];
-  return out;
-}
-
-}  // namespace
-
-TEST_CASE("addmm: c + op(a)·op(b) for every addend shape and flag combination") {
-  Generator gen(10);
-  const std::int64_t m = 3, k = 4, n = 2;
-  for (const Shape& sc : {Shape{n}, Shape{1, n}, Shape{m, 1}, Shape{m, n}, Shape{}, Shape{1, 1}}) {
-    for (bool ta : {false, true}) {
-      for (bool tb : {false, true}) {
-        CAPTURE(sc.str());
-        CAPTURE(ta);
-        CAPTURE(tb);
-        const Tensor c = randn(sc, gen, f64);
-        const Tensor a = randn(ta ? Shape{k, m} : Shape{m, k}, gen, f64);
-        const Tensor b = randn(tb ? Shape{n, k} : Shape{k, n}, gen, f64);
-        const Tensor y = addmm(c, a, b, ta, tb);
-        CHECK(y.shape() == Shape{m, n});
-        check_values(y, naive_addmm(c, a, b, ta, tb), kEps, kEps);
-        CHECK_GRADCHECK_INPUTS(
-            3, gradcheck([ta, tb](auto& x, auto& p, auto& q) { return addmm(x, p, q, ta, tb); }, {c, a, b}));
-        // Each gradient keeps its input's shape.
-        Tensor lc = c.detach().requires_grad_(), la = a.detach().requires_grad_(), lb = b.detach().requires_grad_();
-        sum(addmm(lc, la, lb, ta, tb)).backward();
-        CHECK(lc.grad().shape() == sc);
-        CHECK(la.grad().shape() == a.shape());
-        CHECK(lb.grad().shape() == b.shape());
-        // float32 through the same path.
-        const Tensor fc = to_dtype(c, f32), fa = to_dtype(a, f32), fb = to_dtype(b, f32);
-        check_values(addmm(fc, fa, fb, ta, tb), naive_addmm(fc, fa, fb, ta, tb), 1e-5, 1e-5);
-      }
-    }
-  }
-}
-
-TEST_CASE("addmm: empty extents") {
-  // k = 0: the product is zeros, so the result is c broadcast.
-  const Tensor y = addmm(tensor({1, 2}, {2}), ones({3, 0}), ones({0, 2}));
-  CHECK(y.shape() == Shape{3, 2});
-  CHECK(y.to_vector<double>() == std::vector<double>{1, 2, 1, 2, 1, 2});
-  CHECK(addmm(zeros({4}), zeros({0, 3}), zeros({3, 4})).shape() == Shape{0, 4});
-  // No rows: the bias's gradient is a sum of nothing.
-  Tensor bias = ones({4}).requires_grad_();
-  sum(addmm(bias, zeros({0, 3}), zeros({3, 4}))).backward();
-  CHECK(bias.grad().to_vector<double>() == std::vector<double>(4, 0.0));
-}
-
-TEST_CASE("addmm: only the inputs that require grad get a gradient, and they equal matmul + add's") {
-  Generator gen(11);
-  const Tensor c = randn({2}, gen, f64), a = randn({3, 4}, gen, f64), b = randn({2, 4}, gen, f64);
-  const Tensor w = randn({3, 2}, gen, f64);
-  Tensor lb = b.detach().requires_grad_();
-  sum(addmm(c, a, lb, false, true) * w).backward();
-  CHECK_FALSE(a.grad().defined());
-  CHECK_FALSE(c.grad().defined());
-  check_values(lb.grad(), naive_matmul(w, a, true, false), kEps, kEps);  // (aᵀ·w)ᵀ = wᵀ·a
-
-  Tensor lc = c.detach().requires_grad_();
-  sum(addmm(lc, a, b, false, true) * w).backward();
-  check_values(lc.grad(), sum(w, {0}).to_vector<double>(), kEps, kEps);
-}
-
-TEST_CASE("addmm: a weight and bias reused at every step accumulate the same gradients as matmul + add") {
-  // An RNN's shape of use: the in-place accumulation of the weight's and
-  // bias's gradients (Note [Accumulating in place]) against the composite.
-  Generator gen(12);
-  const Tensor x = randn({3, 4}, gen, f64), w0 = randn({4, 4}, gen, f64), b0 = randn({4}, gen, f64);
-  std::vector<std::vector<double>> grads;
-  for (bool fused : {true, false}) {
-    Tensor w = w0.detach().requires_grad_(), b = b0.detach().requires_grad_();
-    Tensor h = x;
-    for (int t = 0; t < 5; ++t) h = tanh(fused ? addmm(b, h, w, false, true) : matmul(h, w, false, true) + b);
-    sum(h * h).backward();
-    grads.push_back(w.grad().to_vector<double>());
-    grads.push_back(b.grad().to_vector<double>());
-  }
-  for (std::size_t i = 0; i < grads[0].size(); ++i) CHECK(grads[0][i] == doctest::Approx(grads[2][i]).epsilon(1e-12));
-  for (std::size_t i = 0; i < grads[1].size(); ++i) CHECK(grads[1][i] == doctest::Approx(grads[3][i]).epsilon(1e-12));
-}
-
-TEST_CASE("addmm: second order, the VJP is itself differentiable") {
-  Generator gen(13);
-  for (bool ta : {false, true}) {
-    for (bool tb : {false, true}) {
-      CAPTURE(ta);
-      CAPTURE(tb);
-      const Tensor c = randn({2}, gen, f64);
-      const Tensor a = randn(ta ? Shape{4, 3} : Shape{3, 4}, gen, f64);
-      const Tensor b = randn(tb ? Shape{2, 4} : Shape{4, 2}, gen, f64);
-      // d/da and d/dc of Σ (c + a·b)² both depend on all three inputs.
-      auto grad_a = [ta, tb](auto& x, auto& p, auto& q) {
-        const Tensor y = addmm(x, p, q, ta, tb);
-        return grad(sum(y * y), p, {.create_graph = true});
-      };
-      CHECK_GRADCHECK_INPUTS(3, gradcheck(grad_a, {c, a, b}));
-      auto grad_c = [ta, tb](auto& x, auto& p, auto& q) {
-        const Tensor y = addmm(x, p, q, ta, tb);
-        return grad(sum(y * y), x, {.create_graph = true});
-      };
-      CHECK_GRADCHECK_INPUTS(3, gradcheck(grad_c, {c, a, b}));
-    }
-  }
-}
-
-TEST_CASE("addmm errors: rank, inner dimensions, an addend that does not broadcast, dtype") {
-  CHECK_OP_ERROR(ShapeError, addmm(zeros({2}), zeros({3}), zeros({3, 2})), "addmm", "rank 2", "(3,)", "(3, 2)");
-  CHECK_OP_ERROR(ShapeError, addmm(zeros({2}), zeros({2, 3, 4}), zeros({4, 2})), "addmm", "rank 2", "(2, 3, 4)");
-  CHECK_OP_ERROR(ShapeError, addmm(zeros({2}), zeros({32, 784}), zeros({2, 785}), false, true), "addmm",
-                 "inner dimensions", "(32, 784)", "(2, 785)ᵀ");
-  CHECK_OP_ERROR(ShapeError, addmm(zeros({3}), zeros({4, 5}), zeros({5, 2})), "addmm", "(3,)", "(4, 2)", "(4, 5)",
-                 "(5, 2)");
-  CHECK_OP_ERROR(ShapeError, addmm(zeros({4, 2, 1}), zeros({4, 5}), zeros({5, 2})), "addmm", "(4, 2, 1)", "(4, 2)");
-  CHECK_OP_ERROR(ShapeError, addmm(zeros({2, 2}), zeros({4, 5}), zeros({5, 2})), "addmm", "(2, 2)", "(4, 2)");
-  CHECK_OP_ERROR(DtypeError, addmm(zeros({2}, f64), zeros({4, 5}), zeros({5, 2})), "addmm", "float64", "float32");
-  CHECK_OP_ERROR(DtypeError, addmm(zeros({2}), zeros({4, 5}), zeros({5, 2}, f64)), "addmm", "float64", "float32");
-  CHECK_OP_ERROR(InvalidArgument, addmm(Tensor(), zeros({4, 5}), zeros({5, 2})), "addmm", "undefined");
-  CHECK_OP_ERROR(DtypeError, addmm(zeros({2}, i64), zeros({4, 5}, i64), zeros({5, 2}, i64)), "addmm", "int64");
 }

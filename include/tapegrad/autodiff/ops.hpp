@@ -130,6 +130,12 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
 /// costs no pass of its own.
 Tensor addmm(const Tensor& c, const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false,
              Site site = Site::current());
+/// The same for an addend handed over with std::move (or a temporary): when
+/// nothing else holds its values and it has the product's shape and dtype,
+/// its buffer becomes the result's instead of being copied (a recurrent
+/// step's addmm(std::move(pre), h, W_hh)). c is left undefined either way.
+Tensor addmm(Tensor&& c, const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false,
+             Site site = Site::current());
 
 // --- shape ---------------------------------------------------------------------------
 /// Same values, new shape (one extent may be -1). Shares storage: no copy.
