@@ -1,18 +1,21 @@
 // The loops of float32_loops.hpp. Each loop body is written once, as a
-// template on kFma, and instantiated inside two sets of functions: plain ones
-// (compiled for the build's target, baseline x86-64) and ones marked
-// target("avx2,fma"). The bodies are always_inline so that GCC compiles and
-// vectorises them inside each caller with that caller's ISA; no other code is
-// built for AVX2, so nothing AVX2 can be reached on a CPU without it. (A
-// separate file built with -mavx2 would be riskier: the linker may keep its
-// copy of any inline function the two files share.)
+// template on kFma, and instantiated inside three sets of functions: plain
+// ones (compiled for the build's target, baseline x86-64), ones marked
+// target("avx2,fma") and ones marked with TG_TARGET_AVX512 (simd_targets.hpp).
+// The bodies are always_inline so that GCC compiles and vectorises them
+// inside each caller with that caller's ISA; no other code is built for AVX2
+// or AVX-512, so none of it can be reached on a CPU without them. (A separate
+// file built with -mavx2 would be riskier: the linker may keep its copy of
+// any inline function the files share.)
 #include "float32_loops.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <string>
 
 #include "fast_math.hpp"
+#include "simd_targets.hpp"
 #include "tapegrad/autodiff/errors.hpp"
 
 namespace tg::kernels {
@@ -74,7 +77,7 @@ void sub(const float* a, const float* b, float* out, std::int64_t n) { sub_loop(
 void mul(const float* a, const float* b, float* out, std::int64_t n) { mul_loop(a, b, out, n); }
 }  // namespace baseline
 
-#define TG_AVX2_FMA [[gnu::target("avx2,fma")]]
+#define TG_AVX2_FMA TG_TARGET_AVX2_FMA
 namespace avx2_fma {
 TG_AVX2_FMA void exp(const float* x, float* y, std::int64_t n) { exp_loop<true>(x, y, n); }
 TG_AVX2_FMA void tanh(const float* x, float* y, std::int64_t n) { tanh_loop<true>(x, y, n); }
@@ -89,6 +92,19 @@ TG_AVX2_FMA void mul(const float* a, const float* b, float* out, std::int64_t n)
 }  // namespace avx2_fma
 #undef TG_AVX2_FMA
 
+namespace avx512 {
+TG_TARGET_AVX512 void exp(const float* x, float* y, std::int64_t n) { exp_loop<true>(x, y, n); }
+TG_TARGET_AVX512 void tanh(const float* x, float* y, std::int64_t n) { tanh_loop<true>(x, y, n); }
+TG_TARGET_AVX512 void sigmoid(const float* x, float* y, std::int64_t n) { sigmoid_loop<true>(x, y, n); }
+TG_TARGET_AVX512 void relu(const float* x, float* y, std::int64_t n) { relu_loop(x, y, n); }
+TG_TARGET_AVX512 void tanh_vjp(const float* g, const float* y, float* dx, std::int64_t n) { tanh_vjp_loop<true>(g, y, dx, n); }
+TG_TARGET_AVX512 void sigmoid_vjp(const float* g, const float* y, float* dx, std::int64_t n) { sigmoid_vjp_loop(g, y, dx, n); }
+TG_TARGET_AVX512 void relu_vjp(const float* g, const float* y, float* dx, std::int64_t n) { relu_vjp_loop(g, y, dx, n); }
+TG_TARGET_AVX512 void add(const float* a, const float* b, float* out, std::int64_t n) { add_loop(a, b, out, n); }
+TG_TARGET_AVX512 void sub(const float* a, const float* b, float* out, std::int64_t n) { sub_loop(a, b, out, n); }
+TG_TARGET_AVX512 void mul(const float* a, const float* b, float* out, std::int64_t n) { mul_loop(a, b, out, n); }
+}  // namespace avx512
+
 constexpr Float32Loops kBaseline = {
     "baseline (SSE2)", baseline::exp, baseline::tanh, baseline::sigmoid, baseline::relu,
     baseline::tanh_vjp, baseline::sigmoid_vjp, baseline::relu_vjp,
@@ -97,46 +113,80 @@ constexpr Float32Loops kAvx2Fma = {
     "AVX2+FMA", avx2_fma::exp, avx2_fma::tanh, avx2_fma::sigmoid, avx2_fma::relu,
     avx2_fma::tanh_vjp, avx2_fma::sigmoid_vjp, avx2_fma::relu_vjp,
     avx2_fma::add, avx2_fma::sub, avx2_fma::mul};
+constexpr Float32Loops kAvx512 = {
+    "AVX-512", avx512::exp, avx512::tanh, avx512::sigmoid, avx512::relu,
+    avx512::tanh_vjp, avx512::sigmoid_vjp, avx512::relu_vjp,
+    avx512::add, avx512::sub, avx512::mul};
 
 // Null until the first float32_loops(); a ScopedSimdLevel swaps it.
 std::atomic<const Float32Loops*> active{nullptr};
 
 }  // namespace
 
-SimdLevel choose_simd_level(const char* asked, bool cpu_has_avx2_fma) {
+SimdLevel choose_simd_level(const char* asked, SimdLevel widest) {
   const std::string value = asked ? asked : "";
   if (value == "baseline") return SimdLevel::baseline;
+  if (value == "avx2") return std::min(widest, SimdLevel::avx2_fma);
   if (!value.empty() && value != "auto") {
-    throw InvalidArgument("TAPEGRAD_SIMD: expected 'baseline' or 'auto' (or unset), got '" + value + "'");
+    throw InvalidArgument("TAPEGRAD_SIMD: expected 'baseline', 'avx2' or 'auto' (or unset), got '" + value + "'");
   }
-  return cpu_has_avx2_fma ? SimdLevel::avx2_fma : SimdLevel::baseline;
+  return widest;
 }
 
-bool cpu_has_avx2_fma() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
+bool cpu_runs(SimdLevel level) {
+  // __builtin_cpu_supports also asks the OS (XGETBV) whether it saves the
+  // AVX and AVX-512 registers.
+  static const bool avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool avx512 = avx2_fma && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+  switch (level) {
+    case SimdLevel::baseline: return true;
+    case SimdLevel::avx2_fma: return avx2_fma;
+    case SimdLevel::avx512: return avx512;
+  }
+  return false;
+}
+
+SimdLevel widest_simd_level() {
+  if (cpu_runs(SimdLevel::avx512)) return SimdLevel::avx512;
+  return cpu_runs(SimdLevel::avx2_fma) ? SimdLevel::avx2_fma : SimdLevel::baseline;
+}
+
+std::vector<SimdLevel> runnable_simd_levels() {
+  std::vector<SimdLevel> levels;
+  for (SimdLevel level : {SimdLevel::baseline, SimdLevel::avx2_fma, SimdLevel::avx512})
+    if (cpu_runs(level)) levels.push_back(level);
+  return levels;
 }
 
 const Float32Loops& float32_loops(SimdLevel level) {
-  return level == SimdLevel::avx2_fma ? kAvx2Fma : kBaseline;
+  switch (level) {
+    case SimdLevel::avx512: return kAvx512;
+    case SimdLevel::avx2_fma: return kAvx2Fma;
+    case SimdLevel::baseline: break;
+  }
+  return kBaseline;
 }
 
 const Float32Loops& float32_loops() {
   const Float32Loops* loops = active.load(std::memory_order_acquire);
   if (loops) return *loops;
-  const Float32Loops* fresh = &float32_loops(choose_simd_level(std::getenv("TAPEGRAD_SIMD"), cpu_has_avx2_fma()));
+  const Float32Loops* fresh = &float32_loops(choose_simd_level(std::getenv("TAPEGRAD_SIMD"), widest_simd_level()));
   // Two threads may both get here; they choose the same.
   active.compare_exchange_strong(loops, fresh, std::memory_order_acq_rel);
   return *active.load(std::memory_order_acquire);
 }
 
 SimdLevel active_simd_level() {
-  return &float32_loops() == &kAvx2Fma ? SimdLevel::avx2_fma : SimdLevel::baseline;
+  const Float32Loops* loops = &float32_loops();
+  if (loops == &kAvx512) return SimdLevel::avx512;
+  return loops == &kAvx2Fma ? SimdLevel::avx2_fma : SimdLevel::baseline;
 }
 
 ScopedSimdLevel::ScopedSimdLevel(SimdLevel level) : previous_(&float32_loops()) {
-  if (level == SimdLevel::avx2_fma && !cpu_has_avx2_fma()) {
-    throw InvalidArgument("ScopedSimdLevel: this CPU has no AVX2+FMA (lscpu lists neither avx2 nor fma, or not both)");
+  if (!cpu_runs(level)) {
+    throw InvalidArgument(std::string("ScopedSimdLevel: this CPU does not run ") + float32_loops(level).name +
+                          " (see lscpu's flags: avx2 and fma; avx512f, avx512vl, avx512bw and avx512dq)");
   }
   active.store(&float32_loops(level), std::memory_order_release);
 }

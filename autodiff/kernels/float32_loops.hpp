@@ -1,13 +1,15 @@
 // The hot float32 elementwise loops (exp, tanh, sigmoid, relu forward; the
 // fused tanh, sigmoid and relu VJPs; add, sub, mul of same-shape tensors),
-// compiled twice: for baseline x86-64 (SSE2, 4 floats a vector) and for
-// AVX2+FMA (8 floats, fused multiply-adds). The variant is chosen once per
-// process: AVX2+FMA when the CPU has both, unless the environment variable
-// TAPEGRAD_SIMD=baseline asks for the baseline loops. So a machine gives the
-// same results on every run. Private.
+// compiled three times: for baseline x86-64 (SSE2, 4 floats a vector), for
+// AVX2+FMA (8 floats, fused multiply-adds) and for AVX-512 (16 floats, the
+// same fused multiply-adds, so the same results as AVX2+FMA bit for bit). The
+// variant is chosen once per process: the widest the CPU runs, unless the
+// environment variable TAPEGRAD_SIMD caps it (baseline, avx2). So a machine
+// gives the same results on every run. Private.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "../tensor_impl.hpp"
 
@@ -27,24 +29,30 @@ struct Float32Loops {
   BinaryLoop add, sub, mul;
 };
 
-enum class SimdLevel { baseline, avx2_fma };
+/// In increasing width; each level's CPU runs the ones before it.
+enum class SimdLevel { baseline, avx2_fma, avx512 };
 
 /// The level a process with TAPEGRAD_SIMD = `asked` (null when unset) uses on
-/// a CPU with or without AVX2+FMA; throws InvalidArgument for a value other
-/// than "baseline", "auto" or "".
-SimdLevel choose_simd_level(const char* asked, bool cpu_has_avx2_fma);
-/// The loops of `level`; avx2_fma only where cpu_has_avx2_fma() (the caller checks).
+/// a CPU whose widest level is `widest`: "baseline", at most AVX2+FMA for
+/// "avx2", `widest` for "auto", "" or null; throws InvalidArgument otherwise.
+SimdLevel choose_simd_level(const char* asked, SimdLevel widest);
+/// The loops of `level`; only for a level cpu_runs() (the caller checks).
 const Float32Loops& float32_loops(SimdLevel level);
 /// The loops in use: chosen at the first call (see the file comment), or forced by ScopedSimdLevel.
 const Float32Loops& float32_loops();
 /// The level float32_loops() uses.
 SimdLevel active_simd_level();
-/// True when the CPU runs AVX2 and FMA instructions.
-bool cpu_has_avx2_fma();
+/// True when the CPU (and the OS, for the AVX-512 registers) runs `level`'s
+/// instructions: AVX2 and FMA; AVX-512 F, VL, BW and DQ besides.
+bool cpu_runs(SimdLevel level);
+/// The widest level cpu_runs().
+SimdLevel widest_simd_level();
+/// Every level cpu_runs(), narrowest first (for tests that run them all).
+std::vector<SimdLevel> runnable_simd_levels();
 
 /// Forces a level for its lifetime, for tests that run both variants in one
 /// process. Not thread-safe against ops running meanwhile; throws
-/// InvalidArgument for avx2_fma on a CPU without it.
+/// InvalidArgument for a level the CPU does not run.
 class ScopedSimdLevel {
  public:
   explicit ScopedSimdLevel(SimdLevel level);

@@ -4,8 +4,9 @@
 // the forward runs row by row (one loop per activation, the row staying in
 // L1) and the VJP is one pass over the activations the forward saved. The
 // float32 loops use the fast exp/tanh/sigmoid of kernels/fast_math.hpp and
-// are compiled for baseline x86-64 and AVX2+FMA (chosen as float32_loops.hpp
-// chooses), so they give the same activations as tg::sigmoid and tg::tanh.
+// are compiled for baseline x86-64, AVX2+FMA and AVX-512 (chosen as
+// float32_loops.hpp chooses), so they give the same activations as
+// tg::sigmoid and tg::tanh.
 // When the backward pass is recorded (create_graph), the VJP is written in
 // taped ops instead, from the saved gates and c_prev, so that higher
 // derivatives work.
@@ -14,6 +15,7 @@
 
 #include "../kernels/fast_math.hpp"
 #include "../kernels/float32_loops.hpp"
+#include "../kernels/simd_targets.hpp"
 #include "common.hpp"
 #include "tapegrad/autodiff/nn_ops.hpp"
 
@@ -156,13 +158,14 @@ void backward(const CellGradRows<float>& r) { backward_rows(r); }
 }  // namespace baseline
 
 namespace avx2_fma {
-[[gnu::target("avx2,fma")]] void forward(const CellRows<float>& r) {
-  forward_rows(r, FastSigmoid<true>(), FastTanh<true>());
-}
-[[gnu::target("avx2,fma")]] void backward(const CellGradRows<float>& r) { backward_rows(r); }
+TG_TARGET_AVX2_FMA void forward(const CellRows<float>& r) { forward_rows(r, FastSigmoid<true>(), FastTanh<true>()); }
+TG_TARGET_AVX2_FMA void backward(const CellGradRows<float>& r) { backward_rows(r); }
 }  // namespace avx2_fma
 
-bool use_avx2() { return kernels::active_simd_level() == kernels::SimdLevel::avx2_fma; }
+namespace avx512 {
+TG_TARGET_AVX512 void forward(const CellRows<float>& r) { forward_rows(r, FastSigmoid<true>(), FastTanh<true>()); }
+TG_TARGET_AVX512 void backward(const CellGradRows<float>& r) { backward_rows(r); }
+}  // namespace avx512
 
 // float64 keeps the std:: functions and tg::sigmoid's overflow-free form.
 struct StdSigmoid {
@@ -172,9 +175,21 @@ struct StdTanh {
   double operator()(double v) const { return std::tanh(v); }
 };
 
-void forward(const CellRows<float>& r) { use_avx2() ? avx2_fma::forward(r) : baseline::forward(r); }
+void forward(const CellRows<float>& r) {
+  switch (kernels::active_simd_level()) {
+    case kernels::SimdLevel::avx512: return avx512::forward(r);
+    case kernels::SimdLevel::avx2_fma: return avx2_fma::forward(r);
+    case kernels::SimdLevel::baseline: return baseline::forward(r);
+  }
+}
 void forward(const CellRows<double>& r) { forward_rows(r, StdSigmoid(), StdTanh()); }
-void backward(const CellGradRows<float>& r) { use_avx2() ? avx2_fma::backward(r) : baseline::backward(r); }
+void backward(const CellGradRows<float>& r) {
+  switch (kernels::active_simd_level()) {
+    case kernels::SimdLevel::avx512: return avx512::backward(r);
+    case kernels::SimdLevel::avx2_fma: return avx2_fma::backward(r);
+    case kernels::SimdLevel::baseline: return baseline::backward(r);
+  }
+}
 void backward(const CellGradRows<double>& r) { backward_rows(r); }
 
 void check_lstm_cell(const Tensor& gates, const Tensor& c_prev, const Site& site) {

@@ -268,12 +268,12 @@ using kernels::ScopedSimdLevel;
 using kernels::SimdLevel;
 
 std::vector<SimdLevel> simd_levels() {
-  if (kernels::cpu_has_avx2_fma()) return {SimdLevel::baseline, SimdLevel::avx2_fma};
-  MESSAGE("this CPU has no AVX2+FMA: only the baseline loops are checked");
-  return {SimdLevel::baseline};
+  const std::vector<SimdLevel> runnable = kernels::runnable_simd_levels();
+  if (runnable.size() < 3) MESSAGE("this CPU runs only " << runnable.size() << " of the 3 loop variants");
+  return runnable;
 }
 
-// Lengths around every vector width (4 and 8 floats, unrolled loops, and
+// Lengths around every vector width (4, 8 and 16 floats, unrolled loops, and
 // their scalar tails), and one long run.
 std::vector<std::int64_t> loop_lengths() {
   std::vector<std::int64_t> lengths;
@@ -318,7 +318,7 @@ std::vector<float> vjp(const UnaryFn& f, const std::vector<float>& x, const std:
 
 }  // namespace
 
-TEST_CASE("float32 relu, add, sub, mul and the relu and sigmoid VJPs: both loops give the scalar results bit for bit") {
+TEST_CASE("float32 relu, add, sub, mul and the relu and sigmoid VJPs: every loop variant gives the scalar results bit for bit") {
   for (SimdLevel level : simd_levels()) {
     const ScopedSimdLevel scoped(level);
     for (std::int64_t n : loop_lengths()) {
@@ -351,7 +351,7 @@ TEST_CASE("float32 relu, add, sub, mul and the relu and sigmoid VJPs: both loops
   }
 }
 
-TEST_CASE("float32 tanh VJP: g·(1 − y²) on both loops, rounded once more with FMA") {
+TEST_CASE("float32 tanh VJP: g·(1 − y²) on every loop variant, rounded once more with FMA") {
   for (SimdLevel level : simd_levels()) {
     const ScopedSimdLevel scoped(level);
     for (std::int64_t n : loop_lengths()) {

@@ -5,12 +5,14 @@
 // NaN, ±Inf, overflow, results in the subnormal range, the switch between
 // tanh's two formulas. float64 keeps std::.
 //
-// Each check runs on both compilations of the loops (float32_loops.hpp):
-// baseline x86-64, and AVX2+FMA where this CPU has it (the fused
-// multiply-adds round differently, so each has its own measured bound). The
-// test switches between them with the private ScopedSimdLevel.
+// Each check runs on every compilation of the loops this CPU runs
+// (float32_loops.hpp): baseline x86-64, AVX2+FMA and AVX-512 (the fused
+// multiply-adds round differently from the baseline's; AVX-512 must give
+// AVX2+FMA's results bit for bit). The test switches between them with the
+// private ScopedSimdLevel.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -74,11 +76,11 @@ Worst worst_error(const std::function<Tensor(const Tensor&)>& op, const std::fun
 
 double sigmoid_reference(double x) { return x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x)); }
 
-// The levels this CPU runs: baseline, and AVX2+FMA where it has them.
+// The levels this CPU runs: baseline, AVX2+FMA and AVX-512 where it has them.
 std::vector<SimdLevel> levels() {
-  if (kernels::cpu_has_avx2_fma()) return {SimdLevel::baseline, SimdLevel::avx2_fma};
-  MESSAGE("this CPU has no AVX2+FMA: only the baseline loops are checked");
-  return {SimdLevel::baseline};
+  const std::vector<SimdLevel> runnable = kernels::runnable_simd_levels();
+  if (runnable.size() < 3) MESSAGE("this CPU runs only " << runnable.size() << " of the 3 loop variants");
+  return runnable;
 }
 
 std::string level_name(SimdLevel level) { return kernels::float32_loops(level).name; }
@@ -95,7 +97,7 @@ void check_worst_on_each_level(const std::function<Tensor(const Tensor&)>& op,
   }
 }
 
-// Worst errors measured (baseline / AVX2+FMA, same for both):
+// Worst errors measured (baseline / AVX2+FMA, same for both; AVX-512 = AVX2+FMA):
 //            over sweep()   over every 17th bit pattern (252,645,136 floats)
 //   exp      1 / 1 ulp      1 / 1 ulp
 //   tanh     1 / 1 ulp      1 / 1 ulp
@@ -106,19 +108,19 @@ void check_worst_on_each_level(const std::function<Tensor(const Tensor&)>& op,
 
 }  // namespace
 
-TEST_CASE("float32 exp is within 1 ulp of std::exp over the whole range, NaN and ±Inf included, on both loops") {
+TEST_CASE("float32 exp is within 1 ulp of std::exp over the whole range, NaN and ±Inf included, on every loop variant") {
   check_worst_on_each_level([](const Tensor& x) { return exp(x); }, [](double x) { return std::exp(x); }, 1);
 }
 
-TEST_CASE("float32 tanh is within 1 ulp of std::tanh over the whole range, on both loops") {
+TEST_CASE("float32 tanh is within 1 ulp of std::tanh over the whole range, on every loop variant") {
   check_worst_on_each_level([](const Tensor& x) { return tanh(x); }, [](double x) { return std::tanh(x); }, 1);
 }
 
-TEST_CASE("float32 sigmoid is within 3 ulp of 1/(1 + e^-x) over the whole range, on both loops") {
+TEST_CASE("float32 sigmoid is within 3 ulp of 1/(1 + e^-x) over the whole range, on every loop variant") {
   check_worst_on_each_level([](const Tensor& x) { return sigmoid(x); }, sigmoid_reference, 3);
 }
 
-TEST_CASE("float32 exp, tanh and sigmoid at the edges, on both loops") {
+TEST_CASE("float32 exp, tanh and sigmoid at the edges, on every loop variant") {
   for (SimdLevel level : levels()) {
     CAPTURE(level_name(level));
     const ScopedSimdLevel scoped(level);
@@ -160,18 +162,53 @@ TEST_CASE("float64 exp, tanh and sigmoid keep the std:: functions") {
   }
 }
 
-TEST_CASE("the loops in use are AVX2+FMA exactly when the CPU has them, unless TAPEGRAD_SIMD=baseline") {
+TEST_CASE("the loops in use are the widest the CPU runs, unless TAPEGRAD_SIMD caps them") {
   const char* asked = std::getenv("TAPEGRAD_SIMD");
-  INFO("TAPEGRAD_SIMD=" << (asked ? asked : "(unset)") << ", CPU has AVX2+FMA: " << kernels::cpu_has_avx2_fma());
-  CHECK(kernels::active_simd_level() == kernels::choose_simd_level(asked, kernels::cpu_has_avx2_fma()));
-  CHECK(kernels::choose_simd_level(nullptr, true) == SimdLevel::avx2_fma);
-  CHECK(kernels::choose_simd_level("", true) == SimdLevel::avx2_fma);
-  CHECK(kernels::choose_simd_level("auto", true) == SimdLevel::avx2_fma);
-  CHECK(kernels::choose_simd_level(nullptr, false) == SimdLevel::baseline);
-  CHECK(kernels::choose_simd_level("auto", false) == SimdLevel::baseline);
-  CHECK(kernels::choose_simd_level("baseline", true) == SimdLevel::baseline);
-  CHECK_THROWS_WITH_AS(kernels::choose_simd_level("avx512", true),
-                       "TAPEGRAD_SIMD: expected 'baseline' or 'auto' (or unset), got 'avx512'", InvalidArgument);
+  INFO("TAPEGRAD_SIMD=" << (asked ? asked : "(unset)") << ", widest: " << level_name(kernels::widest_simd_level()));
+  CHECK(kernels::active_simd_level() == kernels::choose_simd_level(asked, kernels::widest_simd_level()));
+  for (SimdLevel widest : {SimdLevel::baseline, SimdLevel::avx2_fma, SimdLevel::avx512}) {
+    CAPTURE(level_name(widest));
+    CHECK(kernels::choose_simd_level(nullptr, widest) == widest);
+    CHECK(kernels::choose_simd_level("", widest) == widest);
+    CHECK(kernels::choose_simd_level("auto", widest) == widest);
+    CHECK(kernels::choose_simd_level("baseline", widest) == SimdLevel::baseline);
+    CHECK(kernels::choose_simd_level("avx2", widest) == std::min(widest, SimdLevel::avx2_fma));
+  }
+  CHECK_THROWS_WITH_AS(kernels::choose_simd_level("avx512", SimdLevel::avx512),
+                       "TAPEGRAD_SIMD: expected 'baseline', 'avx2' or 'auto' (or unset), got 'avx512'",
+                       InvalidArgument);
+  // A level always runs the ones narrower than it.
+  CHECK(kernels::cpu_runs(SimdLevel::baseline));
+  if (kernels::cpu_runs(SimdLevel::avx512)) CHECK(kernels::cpu_runs(SimdLevel::avx2_fma));
+}
+
+TEST_CASE("AVX-512 loops give the AVX2+FMA results bit for bit") {
+  if (!kernels::cpu_runs(SimdLevel::avx512)) {
+    MESSAGE("this CPU has no AVX-512: not checked");
+    return;
+  }
+  const std::vector<float> xs = sweep();
+  const Tensor x = from_vector(xs, Shape{static_cast<std::int64_t>(xs.size())});
+  const Tensor seed = from_vector(std::vector<float>(xs.size(), 0.75f), x.shape());
+  auto results = [&](SimdLevel level) {
+    const ScopedSimdLevel scoped(level);
+    std::vector<std::vector<float>> out;
+    for (auto f : {+[](const Tensor& v) { return exp(v); }, +[](const Tensor& v) { return tanh(v); },
+                   +[](const Tensor& v) { return sigmoid(v); }}) {
+      out.push_back(f(x).to_vector<float>());
+      Tensor leaf = x.detach().requires_grad_();
+      out.push_back(grad({f(leaf)}, {leaf}, {seed})[0].to_vector<float>());
+    }
+    return out;
+  };
+  const auto narrow = results(SimdLevel::avx2_fma), wide = results(SimdLevel::avx512);
+  for (std::size_t k = 0; k < narrow.size(); ++k) {
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < xs.size(); ++i)
+      differ += std::bit_cast<std::uint32_t>(narrow[k][i]) != std::bit_cast<std::uint32_t>(wide[k][i]);
+    CAPTURE(k);  // exp, its VJP, tanh, its VJP, sigmoid, its VJP
+    CHECK(differ == 0);
+  }
 }
 
 TEST_CASE("ScopedSimdLevel switches the loops the ops run and restores them") {
@@ -182,7 +219,7 @@ TEST_CASE("ScopedSimdLevel switches the loops the ops run and restores them") {
     CHECK(&kernels::float32_loops() == &kernels::float32_loops(level));
   }
   CHECK(kernels::active_simd_level() == before);
-  if (!kernels::cpu_has_avx2_fma()) return;
+  if (!kernels::cpu_runs(SimdLevel::avx2_fma)) return;
   // The two compilations round differently somewhere in the sweep: the
   // switch reaches the public ops, not only the table.
   const std::vector<float> xs = sweep();
