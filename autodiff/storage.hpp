@@ -1,7 +1,9 @@
 // Storage: a reference-counted, 64-byte aligned buffer with its header in the
 // same block, handed out by a per-thread caching pool so that a training step
 // which frees and re-creates the same sizes every step stops calling malloc
-// (and stops page-faulting large buffers) after the first step.
+// (and stops page-faulting large buffers) after the first step, while sizes
+// the thread has stopped asking for are given back (Note [The pool follows
+// the working set] in storage.cpp).
 #pragma once
 
 #include <atomic>
@@ -68,8 +70,17 @@ class StoragePtr {
   Storage* p_ = nullptr;
 };
 
-/// Bytes the calling thread's pool holds for reuse, and a way to give them back.
+/// Bytes the calling thread's pool holds for reuse, and a way to give them
+/// back (to the system: the heap is trimmed too).
 std::size_t pool_cached_bytes();
 void pool_release_cached();
+
+/// Blocks the calling thread's pool has had to take from the system (cache
+/// misses of pooled sizes): flat once a steady loop has warmed up.
+std::uint64_t pool_blocks_from_system();
+
+/// A size class not asked for during this many allocations of the thread
+/// gives its cached blocks back; see Note [The pool follows the working set].
+inline constexpr std::uint64_t kPoolIdleAllocations = std::uint64_t{1} << 15;
 
 }  // namespace tg::detail

@@ -10,6 +10,7 @@
 #include "tapegrad/autodiff/errors.hpp"
 #include "tapegrad/autodiff/grad_mode.hpp"
 #include "tapegrad/optim/clip.hpp"
+#include "../autodiff/storage.hpp"
 
 namespace tg::optim {
 
@@ -183,7 +184,12 @@ FitResult fit(nn::Module& model, const LossFunction& loss, Optimizer& optimizer,
       if (measured) history.set("accuracy", static_cast<double>(correct) / static_cast<double>(seen));
     }
     if (options.validation && result.stop_reason.empty()) {
+      // Validation asks for other sizes than training (its own batch size,
+      // no saved activations): each phase gives back what it cached before
+      // the other runs (see Note [The pool follows the working set]).
+      tg::detail::pool_release_cached();
       const Evaluation v = evaluate(model, loss, *options.validation, options.accuracy, options.sum_across_processes);
+      tg::detail::pool_release_cached();
       history.set("val_loss", v.loss);
       if (!std::isnan(v.accuracy)) history.set("val_accuracy", v.accuracy);
     }
