@@ -197,3 +197,11 @@ std::uint64_t pool_blocks_from_system() {
 }
 
 }  // namespace tg::detail
+
+namespace tg {
+
+std::size_t cached_memory_bytes() { return detail::pool_cached_bytes(); }
+
+void release_cached_memory() { detail::pool_release_cached(); }
+
+}  // namespace tg

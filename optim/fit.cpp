@@ -9,8 +9,8 @@
 
 #include "tapegrad/autodiff/errors.hpp"
 #include "tapegrad/autodiff/grad_mode.hpp"
+#include "tapegrad/autodiff/memory.hpp"
 #include "tapegrad/optim/clip.hpp"
-#include "../autodiff/storage.hpp"
 
 namespace tg::optim {
 
@@ -187,9 +187,9 @@ FitResult fit(nn::Module& model, const LossFunction& loss, Optimizer& optimizer,
       // Validation asks for other sizes than training (its own batch size,
       // no saved activations): each phase gives back what it cached before
       // the other runs (see Note [The pool follows the working set]).
-      tg::detail::pool_release_cached();
+      tg::release_cached_memory();
       const Evaluation v = evaluate(model, loss, *options.validation, options.accuracy, options.sum_across_processes);
-      tg::detail::pool_release_cached();
+      tg::release_cached_memory();
       history.set("val_loss", v.loss);
       if (!std::isnan(v.accuracy)) history.set("val_accuracy", v.accuracy);
     }

@@ -7,6 +7,7 @@
 #include "autodiff/errors.hpp"
 #include "autodiff/functional.hpp"
 #include "autodiff/grad_mode.hpp"
+#include "autodiff/memory.hpp"
 #include "autodiff/gradcheck.hpp"
 #include "autodiff/graph.hpp"
 #include "autodiff/nn_ops.hpp"

@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include <tapegrad/tapegrad.hpp>
+
 #include "../../autodiff/storage.hpp"
 
 using tg::detail::kPoolIdleAllocations;
@@ -106,6 +108,20 @@ TEST_CASE("pool_release_cached empties the pool, and the pool fills again after"
   CHECK(cached_after_release == 0);
   CHECK(cached_refilled >= 70000);
   CHECK(taken_after == taken_before + 1);
+}
+
+TEST_CASE("tg::release_cached_memory gives back what tensors left in the pool; tg::cached_memory_bytes reports it") {
+  std::size_t cached_before = 0, cached_after = 0, internal_after = 1;
+  on_a_new_thread([&] {
+    { const tg::Tensor t = tg::zeros({256, 1024}); }  // 1 MiB back into the pool
+    cached_before = tg::cached_memory_bytes();
+    tg::release_cached_memory();
+    cached_after = tg::cached_memory_bytes();
+    internal_after = pool_cached_bytes();
+  });
+  CHECK(cached_before >= 256 * 1024 * sizeof(float));
+  CHECK(cached_after == 0);
+  CHECK(internal_after == 0);
 }
 
 #else
