@@ -64,59 +64,35 @@ template <bool kFma>
   for (std::int64_t i = 0; i < n; ++i) out[i] = a[i] * b[i];
 }
 
-namespace baseline {
-void exp(const float* x, float* y, std::int64_t n) { exp_loop<false>(x, y, n); }
-void tanh(const float* x, float* y, std::int64_t n) { tanh_loop<false>(x, y, n); }
-void sigmoid(const float* x, float* y, std::int64_t n) { sigmoid_loop<false>(x, y, n); }
-void relu(const float* x, float* y, std::int64_t n) { relu_loop(x, y, n); }
-void tanh_vjp(const float* g, const float* y, float* dx, std::int64_t n) { tanh_vjp_loop<false>(g, y, dx, n); }
-void sigmoid_vjp(const float* g, const float* y, float* dx, std::int64_t n) { sigmoid_vjp_loop(g, y, dx, n); }
-void relu_vjp(const float* g, const float* y, float* dx, std::int64_t n) { relu_vjp_loop(g, y, dx, n); }
-void add(const float* a, const float* b, float* out, std::int64_t n) { add_loop(a, b, out, n); }
-void sub(const float* a, const float* b, float* out, std::int64_t n) { sub_loop(a, b, out, n); }
-void mul(const float* a, const float* b, float* out, std::int64_t n) { mul_loop(a, b, out, n); }
-}  // namespace baseline
+// One compilation's entry points and their table: `target` is the function
+// attribute (empty for the baseline), kFma whether mul_add is fused.
+#define TG_FLOAT32_LOOPS(ns, label, target, kFma)                                                                \
+  namespace ns {                                                                                                 \
+  target void exp(const float* x, float* y, std::int64_t n) { exp_loop<kFma>(x, y, n); }                        \
+  target void tanh(const float* x, float* y, std::int64_t n) { tanh_loop<kFma>(x, y, n); }                      \
+  target void sigmoid(const float* x, float* y, std::int64_t n) { sigmoid_loop<kFma>(x, y, n); }                \
+  target void relu(const float* x, float* y, std::int64_t n) { relu_loop(x, y, n); }                            \
+  target void tanh_vjp(const float* g, const float* y, float* dx, std::int64_t n) {                             \
+    tanh_vjp_loop<kFma>(g, y, dx, n);                                                                           \
+  }                                                                                                              \
+  target void sigmoid_vjp(const float* g, const float* y, float* dx, std::int64_t n) {                          \
+    sigmoid_vjp_loop(g, y, dx, n);                                                                              \
+  }                                                                                                              \
+  target void relu_vjp(const float* g, const float* y, float* dx, std::int64_t n) { relu_vjp_loop(g, y, dx, n); } \
+  target void add(const float* a, const float* b, float* out, std::int64_t n) { add_loop(a, b, out, n); }       \
+  target void sub(const float* a, const float* b, float* out, std::int64_t n) { sub_loop(a, b, out, n); }       \
+  target void mul(const float* a, const float* b, float* out, std::int64_t n) { mul_loop(a, b, out, n); }       \
+  constexpr Float32Loops kLoops = {label, exp, tanh, sigmoid, relu, tanh_vjp, sigmoid_vjp, relu_vjp, add, sub, mul}; \
+  }
 
-#define TG_AVX2_FMA TG_TARGET_AVX2_FMA
-namespace avx2_fma {
-TG_AVX2_FMA void exp(const float* x, float* y, std::int64_t n) { exp_loop<true>(x, y, n); }
-TG_AVX2_FMA void tanh(const float* x, float* y, std::int64_t n) { tanh_loop<true>(x, y, n); }
-TG_AVX2_FMA void sigmoid(const float* x, float* y, std::int64_t n) { sigmoid_loop<true>(x, y, n); }
-TG_AVX2_FMA void relu(const float* x, float* y, std::int64_t n) { relu_loop(x, y, n); }
-TG_AVX2_FMA void tanh_vjp(const float* g, const float* y, float* dx, std::int64_t n) { tanh_vjp_loop<true>(g, y, dx, n); }
-TG_AVX2_FMA void sigmoid_vjp(const float* g, const float* y, float* dx, std::int64_t n) { sigmoid_vjp_loop(g, y, dx, n); }
-TG_AVX2_FMA void relu_vjp(const float* g, const float* y, float* dx, std::int64_t n) { relu_vjp_loop(g, y, dx, n); }
-TG_AVX2_FMA void add(const float* a, const float* b, float* out, std::int64_t n) { add_loop(a, b, out, n); }
-TG_AVX2_FMA void sub(const float* a, const float* b, float* out, std::int64_t n) { sub_loop(a, b, out, n); }
-TG_AVX2_FMA void mul(const float* a, const float* b, float* out, std::int64_t n) { mul_loop(a, b, out, n); }
-}  // namespace avx2_fma
-#undef TG_AVX2_FMA
+TG_FLOAT32_LOOPS(baseline, "baseline (SSE2)", , false)
+TG_FLOAT32_LOOPS(avx2_fma, "AVX2+FMA", TG_TARGET_AVX2_FMA, true)
+TG_FLOAT32_LOOPS(avx512, "AVX-512", TG_TARGET_AVX512, true)
+#undef TG_FLOAT32_LOOPS
 
-namespace avx512 {
-TG_TARGET_AVX512 void exp(const float* x, float* y, std::int64_t n) { exp_loop<true>(x, y, n); }
-TG_TARGET_AVX512 void tanh(const float* x, float* y, std::int64_t n) { tanh_loop<true>(x, y, n); }
-TG_TARGET_AVX512 void sigmoid(const float* x, float* y, std::int64_t n) { sigmoid_loop<true>(x, y, n); }
-TG_TARGET_AVX512 void relu(const float* x, float* y, std::int64_t n) { relu_loop(x, y, n); }
-TG_TARGET_AVX512 void tanh_vjp(const float* g, const float* y, float* dx, std::int64_t n) { tanh_vjp_loop<true>(g, y, dx, n); }
-TG_TARGET_AVX512 void sigmoid_vjp(const float* g, const float* y, float* dx, std::int64_t n) { sigmoid_vjp_loop(g, y, dx, n); }
-TG_TARGET_AVX512 void relu_vjp(const float* g, const float* y, float* dx, std::int64_t n) { relu_vjp_loop(g, y, dx, n); }
-TG_TARGET_AVX512 void add(const float* a, const float* b, float* out, std::int64_t n) { add_loop(a, b, out, n); }
-TG_TARGET_AVX512 void sub(const float* a, const float* b, float* out, std::int64_t n) { sub_loop(a, b, out, n); }
-TG_TARGET_AVX512 void mul(const float* a, const float* b, float* out, std::int64_t n) { mul_loop(a, b, out, n); }
-}  // namespace avx512
-
-constexpr Float32Loops kBaseline = {
-    "baseline (SSE2)", baseline::exp, baseline::tanh, baseline::sigmoid, baseline::relu,
-    baseline::tanh_vjp, baseline::sigmoid_vjp, baseline::relu_vjp,
-    baseline::add, baseline::sub, baseline::mul};
-constexpr Float32Loops kAvx2Fma = {
-    "AVX2+FMA", avx2_fma::exp, avx2_fma::tanh, avx2_fma::sigmoid, avx2_fma::relu,
-    avx2_fma::tanh_vjp, avx2_fma::sigmoid_vjp, avx2_fma::relu_vjp,
-    avx2_fma::add, avx2_fma::sub, avx2_fma::mul};
-constexpr Float32Loops kAvx512 = {
-    "AVX-512", avx512::exp, avx512::tanh, avx512::sigmoid, avx512::relu,
-    avx512::tanh_vjp, avx512::sigmoid_vjp, avx512::relu_vjp,
-    avx512::add, avx512::sub, avx512::mul};
+constexpr const Float32Loops& kBaseline = baseline::kLoops;
+constexpr const Float32Loops& kAvx2Fma = avx2_fma::kLoops;
+constexpr const Float32Loops& kAvx512 = avx512::kLoops;
 
 // Null until the first float32_loops(); a ScopedSimdLevel swaps it.
 std::atomic<const Float32Loops*> active{nullptr};
