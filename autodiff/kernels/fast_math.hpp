@@ -20,8 +20,8 @@
 // Note [fused multiply-add variant]
 // Each function takes kFma: false computes a·b + c as two roundings (the
 // baseline x86-64 build has no FMA instruction, and C++20 mode does not
-// contract), true as one (__builtin_fmaf), for the AVX2+FMA loops of
-// float32_loops.cpp. The two give slightly different last bits; each is
+// contract), true as one (__builtin_fmaf), for the AVX2+FMA and AVX-512 loops
+// of float32_loops.cpp. The two give slightly different last bits; each is
 // checked against float64 std:: by test_fast_math.cpp. always_inline: the
 // functions must be compiled inside the loop that calls them, with that
 // loop's target ISA, or they would neither vectorise nor use FMA.

@@ -50,7 +50,7 @@ SimdLevel widest_simd_level();
 /// Every level cpu_runs(), narrowest first (for tests that run them all).
 std::vector<SimdLevel> runnable_simd_levels();
 
-/// Forces a level for its lifetime, for tests that run both variants in one
+/// Forces a level for its lifetime, for tests that run every variant in one
 /// process. Not thread-safe against ops running meanwhile; throws
 /// InvalidArgument for a level the CPU does not run.
 class ScopedSimdLevel {

@@ -2,7 +2,7 @@
 // incoming gradient to its input's shape with sum_to (see Note [sum_to] in
 // reduce.cpp), so a gradient never has a shape its tensor does not have.
 // float32 add, sub and mul of one shape run the loops of
-// kernels/float32_loops.hpp (AVX2 where the CPU has it).
+// kernels/float32_loops.hpp (AVX2 or AVX-512 where the CPU has it).
 #include <cmath>
 
 #include "../kernels/float32_loops.hpp"

@@ -190,9 +190,9 @@ Tensor addmm_into(const Tensor& c, bool c_is_spare, const Tensor& a, const Tenso
                          out_shape.str() + " (" + operands(a, b, ta, tb) + ")",
                      site);
   }
-  // c broadcast into the output (or the output in c's own buffer), then the
-  // product added on it by gemm's beta = 1.
-  // Not a leaf that requires grad: its values are the parameter's own.
+  // c broadcast into the output, or the output in c's own buffer when c is
+  // spare (and not a parameter: a leaf that requires grad keeps its values),
+  // then the product added on it by gemm's beta = 1.
   const bool reuse = c_is_spare && c.shape() == out_shape && c.dtype() == a.dtype() &&
                      !(c.requires_grad() && !c.impl()->grad_fn) &&
                      c.impl_ptr().use_count() == 1 && c.storage_use_count() == 1;

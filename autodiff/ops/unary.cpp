@@ -4,7 +4,7 @@
 // their VJP as one fused pass when the backward pass is not recorded (the
 // taped form otherwise, for higher derivatives): one pass and one buffer
 // instead of two or three. Their float32 forms run the loops of
-// kernels/float32_loops.hpp (AVX2+FMA where the CPU has it). A mask (x > 0,
+// kernels/float32_loops.hpp (AVX2 or AVX-512 where the CPU has it). A mask (x > 0,
 // lo <= x <= hi) is a constant: its derivative is zero almost everywhere, so
 // it is computed off the tape.
 #include <cmath>

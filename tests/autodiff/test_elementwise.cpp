@@ -2,8 +2,8 @@
 // hand-computed numbers, float64 gradchecks away from kinks, the documented
 // subgradients at kinks, numerical stability, and the error messages.
 // Binary ops, comparisons and operators are in test_binary.cpp, except the
-// float32 loops shared with add, sub and mul: the last cases here run the
-// baseline and the AVX2+FMA loops (kernels/float32_loops.hpp) on every length
+// float32 loops shared with add, sub and mul: the last cases here run every
+// loop variant the CPU has (kernels/float32_loops.hpp) on every length
 // their vector tails see, against scalar references.
 #include <doctest/doctest.h>
 
