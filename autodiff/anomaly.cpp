@@ -27,18 +27,23 @@ struct NonFinite {
 
 NonFinite scan(const TensorImpl& t) {
   NonFinite found;
+  // In row-major order through the strides, so that `first` counts as the
+  // tensor's own elements do, view or not.
+  std::int64_t index = 0;
   auto run = [&](const auto* values) {
-    const std::int64_t n = t.numel();
-    for (std::int64_t i = 0; i < n; ++i) {
-      if (std::isfinite(values[i])) continue;
-      if (found.count++ == 0) {
-        found.first = i;
-        found.value = static_cast<double>(values[i]);
+    kernels::for_each_run<1>(t.shape, {t.strides}, [&](const auto& off, std::int64_t n, const auto& step) {
+      for (std::int64_t i = 0; i < n; ++i, ++index) {
+        const auto v = values[off[0] + i * step[0]];
+        if (std::isfinite(v)) continue;
+        if (found.count++ == 0) {
+          found.first = index;
+          found.value = static_cast<double>(v);
+        }
       }
-    }
+    });
   };
-  if (t.dtype == f32) run(t.data<float>());
-  else if (t.dtype == f64) run(t.data<double>());
+  if (t.dtype == f32) run(t.base<float>());
+  else if (t.dtype == f64) run(t.base<double>());
   return found;  // int64 values are always finite
 }
 

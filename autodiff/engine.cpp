@@ -35,7 +35,8 @@ std::string describe(const Node& node) {
 }
 
 bool uniquely_owned(const Tensor& t) {
-  return t.impl_ptr().use_count() == 1 && t.impl()->storage->use_count() == 1 && !t.impl()->grad_fn;
+  return t.impl_ptr().use_count() == 1 && t.impl()->storage->use_count() == 1 && !t.impl()->grad_fn &&
+         t.impl()->contiguous;
 }
 
 // acc += g. In place when acc's buffer is ours alone and nothing is recorded.
@@ -49,12 +50,14 @@ void accumulate(Tensor& acc, Tensor&& g, bool create_graph) {
   }
 }
 
-// A leaf's .grad keeps its own buffer: a gradient shared with another tensor
-// (add's VJP passes its input through) is copied before it is stored, since
-// later steps accumulate into it in place.
+// A leaf's .grad keeps its own, contiguous buffer: a gradient shared with
+// another tensor (add's VJP passes its input through) or a view (permute's
+// VJP) is copied before it is stored, since later steps accumulate into it in
+// place and optimizers read it as one flat buffer (Note [Strided views]).
 void accumulate_leaf(TensorImpl& leaf, Tensor&& g, bool create_graph) {
   if (!leaf.grad.defined()) {
-    leaf.grad = (create_graph || uniquely_owned(g)) ? std::move(g) : copy_values(g);
+    if (create_graph) leaf.grad = g.is_contiguous() ? std::move(g) : g.contiguous();
+    else leaf.grad = uniquely_owned(g) ? std::move(g) : copy_values(g);
   } else if (!create_graph && !leaf.grad.impl()->grad_fn) {
     add_into(leaf.grad, g);
   } else {

@@ -95,12 +95,12 @@ Tensor* VjpContext::accumulated(std::size_t i) {
   if (edge.node && in_place_.records) {
     Tensor& sum = edge.node->pending_grad;
     const bool alone = sum.defined() && sum.impl_ptr().use_count() == 1 &&
-                       sum.impl()->storage->use_count() == 1 && !sum.impl()->grad_fn;
+                       sum.impl()->storage->use_count() == 1 && !sum.impl()->grad_fn && sum.impl()->contiguous;
     return alone ? &sum : nullptr;
   }
   if (edge.leaf && in_place_.leaves) {
     Tensor& sum = edge.leaf->grad;
-    return sum.defined() && !sum.impl()->grad_fn ? &sum : nullptr;
+    return sum.defined() && !sum.impl()->grad_fn && sum.impl()->contiguous ? &sum : nullptr;
   }
   return nullptr;
 }

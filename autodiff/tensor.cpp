@@ -65,18 +65,109 @@ Tensor empty(const Shape& shape, Dtype dtype) {
   return Tensor(std::make_shared<TensorImpl>(StoragePtr(storage), shape, dtype));
 }
 
+Tensor alias(const Tensor& x) {
+  const TensorImpl& impl = *x.impl();
+  return Tensor(std::make_shared<TensorImpl>(impl.storage, impl.shape, impl.strides, impl.offset, impl.dtype));
+}
+
+Tensor view_of(const Tensor& x, const Shape& shape, const kernels::Strides& strides, std::int64_t offset) {
+  return Tensor(std::make_shared<TensorImpl>(x.impl()->storage, shape, strides, offset, x.dtype()));
+}
+
 Tensor alias(const Tensor& x, const Shape& shape) {
-  return Tensor(std::make_shared<TensorImpl>(x.impl()->storage, shape, x.dtype()));
+  if (shape == x.shape()) return alias(x);
+  if (!x.impl()->contiguous) {
+    throw std::logic_error("alias: a non-contiguous " + x.shape().str() + " tensor cannot be re-shaped to " +
+                           shape.str() + " without its strides (a bug: use view_strides)");
+  }
+  return view_of(x, shape, kernels::contiguous_strides(shape), x.impl()->offset);
 }
 
 Tensor copy_values(const Tensor& x) {
+  if (!x.impl()->contiguous) return kernels::gather_strided(x, x.shape(), x.impl()->strides);
   Tensor out = empty(x.shape(), x.dtype());
   std::memcpy(out.impl()->raw(), x.impl()->raw(),
               static_cast<std::size_t>(x.numel()) * dtype_size(x.dtype()));
   return out;
 }
 
+Tensor dense(const Tensor& x) {
+  if (x.impl()->contiguous) return x;
+  return kernels::gather_strided(x, x.shape(), x.impl()->strides);
+}
+
+bool is_contiguous_geometry(const Shape& shape, const kernels::Strides& strides) {
+  std::int64_t expected = 1;
+  for (int axis = shape.rank() - 1; axis >= 0; --axis) {
+    const std::int64_t extent = shape[axis];
+    if (extent == 0) return true;
+    if (extent != 1 && strides[static_cast<std::size_t>(axis)] != expected) {
+      for (int a = axis - 1; a >= 0; --a)
+        if (shape[a] == 0) return true;
+      return false;
+    }
+    expected *= extent;
+  }
+  return true;
+}
+
+// Walks both shapes from the innermost axis, matching runs of `from`'s axes
+// that are contiguous with each other ("chunks") against runs of `to`'s
+// axes with the same number of elements; a view exists when every chunk of
+// `from` is covered exactly (the rule of PyTorch's computeStride).
+bool view_strides(const Shape& from, const kernels::Strides& from_strides, const Shape& to,
+                  kernels::Strides& out) {
+  out = kernels::Strides{};
+  if (from.rank() == 0 || from.numel() == 0) {
+    out = kernels::contiguous_strides(to);
+    return true;
+  }
+  int view_axis = to.rank() - 1;
+  std::int64_t chunk_stride = from_strides[static_cast<std::size_t>(from.rank() - 1)];
+  std::int64_t from_numel = 1;
+  std::int64_t view_numel = 1;
+  for (int axis = from.rank() - 1; axis >= 0; --axis) {
+    from_numel *= from[axis];
+    const bool chunk_ends =
+        axis == 0 || (from[axis - 1] != 1 &&
+                      from_strides[static_cast<std::size_t>(axis - 1)] != from_numel * chunk_stride);
+    if (!chunk_ends) continue;
+    while (view_axis >= 0 && (view_numel < from_numel || to[view_axis] == 1)) {
+      out[static_cast<std::size_t>(view_axis)] = view_numel * chunk_stride;
+      view_numel *= to[view_axis];
+      --view_axis;
+    }
+    if (view_numel != from_numel) return false;
+    if (axis > 0) {
+      chunk_stride = from_strides[static_cast<std::size_t>(axis - 1)];
+      from_numel = 1;
+      view_numel = 1;
+    }
+  }
+  return view_axis == -1;
+}
+
 }  // namespace detail
+
+TensorImpl::TensorImpl(detail::StoragePtr storage, const Shape& shape, Dtype dtype)
+    : storage(std::move(storage)), shape(shape), strides(kernels::contiguous_strides(shape)), dtype(dtype) {}
+
+TensorImpl::TensorImpl(detail::StoragePtr storage, const Shape& shape, const kernels::Strides& strides,
+                       std::int64_t offset, Dtype dtype)
+    : storage(std::move(storage)), shape(shape), strides(strides), offset(offset), dtype(dtype),
+      contiguous(detail::is_contiguous_geometry(shape, strides)) {}
+
+void TensorImpl::set_geometry(const Shape& new_shape, const kernels::Strides& new_strides, std::int64_t new_offset) {
+  shape = new_shape;
+  strides = new_strides;
+  offset = new_offset;
+  contiguous = detail::is_contiguous_geometry(shape, strides);
+}
+
+void TensorImpl::refuse_strided() const {
+  throw std::logic_error("a kernel read the non-contiguous " + shape.str() +
+                         " tensor as a flat buffer (a bug in tapegrad: it should call dense())");
+}
 
 TensorImpl& Tensor::checked(const char* what) const {
   if (!impl_) throw std::logic_error(std::string("Tensor::") + what + ": the tensor is undefined");
@@ -167,7 +258,10 @@ void Tensor::backward(const Tensor& seed, BackwardOptions options) const {
   detail::run_backward(request);
 }
 
-Tensor Tensor::detach() const { return detail::alias(*this, checked("detach").shape); }
+Tensor Tensor::detach() const {
+  checked("detach");
+  return detail::alias(*this);
+}
 
 double Tensor::item() const {
   const TensorImpl& impl = checked("item");
@@ -176,7 +270,7 @@ double Tensor::item() const {
   }
   return kernels::dispatch_any(impl.dtype, [&](auto tag) {
     using T = decltype(tag);
-    return static_cast<double>(*impl.data<T>());
+    return static_cast<double>(*impl.base<T>());
   });
 }
 
@@ -184,15 +278,25 @@ template <class T>
 std::vector<T> Tensor::to_vector() const {
   const TensorImpl& impl = checked("to_vector");
   std::vector<T> out(static_cast<std::size_t>(impl.numel()));
+  const Tensor flat = detail::dense(*this);
   kernels::dispatch_any(impl.dtype, [&](auto tag) {
     using S = decltype(tag);
-    const S* p = impl.data<S>();
+    const S* p = flat.impl()->data<S>();
     for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<T>(p[i]);
   });
   return out;
 }
 
 namespace {
+std::string strides_str(const Shape& shape, const kernels::Strides& strides) {
+  std::string out = "(";
+  for (int i = 0; i < shape.rank(); ++i) {
+    if (i) out += ", ";
+    out += std::to_string(strides[static_cast<std::size_t>(i)]);
+  }
+  return out + ")";
+}
+
 template <class T>
 constexpr Dtype dtype_of() {
   if constexpr (std::is_same_v<T, float>) return Dtype::f32;
@@ -207,6 +311,11 @@ const T* Tensor::data() const {
   if (impl.dtype != dtype_of<T>()) {
     throw DtypeError(std::string("data: the tensor is ") + dtype_name(impl.dtype) + ", requested " +
                      dtype_name(dtype_of<T>()));
+  }
+  if (!impl.contiguous) {
+    throw InvalidArgument("data: the tensor " + impl.shape.str() + " is a non-contiguous view (strides " +
+                          strides_str(impl.shape, impl.strides) +
+                          "); its elements are not one flat buffer: call contiguous() first");
   }
   return impl.data<T>();
 }
@@ -226,9 +335,18 @@ Tensor& Tensor::copy_(const Tensor& source) {
                      impl.shape.str());
   }
   const Tensor converted = source.dtype() == impl.dtype ? source : to_dtype(source.detach(), impl.dtype);
-  if (converted.impl()->storage.get() == impl.storage.get()) return *this;
-  std::memcpy(impl.raw(), converted.impl()->raw(),
-              static_cast<std::size_t>(impl.numel()) * dtype_size(impl.dtype));
+  const TensorImpl& from = *converted.impl();
+  if (from.storage.get() == impl.storage.get() && from.offset == impl.offset && from.strides == impl.strides) return *this;
+  if (impl.contiguous && from.contiguous) {
+    std::memcpy(impl.raw(), converted.impl()->raw(),
+                static_cast<std::size_t>(impl.numel()) * dtype_size(impl.dtype));
+  } else {
+    // Through the destination's strides; a source sharing its storage is read
+    // from a copy first, so that overlapping windows cannot read what was
+    // just written.
+    const Tensor values = from.storage.get() == impl.storage.get() ? detail::copy_values(converted) : converted;
+    kernels::scatter_strided(*this, impl.strides, 0, values);
+  }
   impl.storage->bump_version();
   return *this;
 }
@@ -246,9 +364,26 @@ void Tensor::set_data(const Tensor& values) {
   }
   if (values.shape() != impl.shape || values.dtype() != impl.dtype) impl.grad = Tensor();
   impl.storage = values.impl()->storage;
-  impl.shape = values.shape();
+  impl.set_geometry(values.shape(), values.impl()->strides, values.impl()->offset);
   impl.dtype = values.dtype();
 }
+
+std::vector<std::int64_t> Tensor::strides() const {
+  const TensorImpl& impl = checked("strides");
+  return {impl.strides.begin(), impl.strides.begin() + impl.shape.rank()};
+}
+
+std::int64_t Tensor::stride(int axis) const {
+  const TensorImpl& impl = checked("stride");
+  const int a = axis < 0 ? axis + impl.shape.rank() : axis;
+  if (a < 0 || a >= impl.shape.rank()) {
+    throw AxisError("stride: axis " + std::to_string(axis) + " is out of range for shape " + impl.shape.str());
+  }
+  return impl.strides[static_cast<std::size_t>(a)];
+}
+
+std::int64_t Tensor::storage_offset() const { return checked("storage_offset").offset; }
+bool Tensor::is_contiguous() const { return checked("is_contiguous").contiguous; }
 
 long Tensor::storage_use_count() const { return checked("storage_use_count").storage->use_count(); }
 

@@ -1,8 +1,35 @@
 // What a Tensor handle points to. Private to the library.
+//
+// Note [Strided views]
+// A tensor is a window on a Storage: an element offset, a shape and element
+// strides (row-major contiguous for every tensor an op computes). View ops —
+// reshape where the strides allow it, view, permute/transpose/t, slice/
+// narrow/select, squeeze/unsqueeze, expand/broadcast_to, diagonal, chunk/
+// split/unbind, detach — make a new TensorImpl on the same Storage and copy
+// nothing. What this guarantees:
+// - A base and all its views share one Storage and so one version counter
+//   (Note [Saved tensors]): a write through any of them is seen by a saved
+//   copy of any other.
+// - Kernels either walk the strides (the elementwise maps, gather/scatter,
+//   the in-place ops) or ask for `dense(x)`, which is x itself when x is
+//   contiguous and an untaped contiguous copy otherwise. TensorImpl::data()
+//   refuses a non-contiguous tensor (a logic_error: a kernel that forgot
+//   dense() fails loudly in the tests instead of reading the wrong elements);
+//   base() is the strided kernels' entry. Outputs of computing ops are
+//   always new and contiguous.
+// - A view op records like any op and its VJP is the adjoint of the view
+//   (permute back, the slice put into zeros, sum over an expanded axis, ...),
+//   so a gradient flows back to the base through any chain of views.
+// - A leaf's .grad is always contiguous (the engine copies a view it would
+//   store), so optimizers and users may read it with data<T>().
+// What it refuses: data<T>() and mutable_data<T>() of a non-contiguous
+// tensor (the message points to contiguous()); view() where the strides do
+// not allow one (reshape copies instead, as PyTorch's does).
 #pragma once
 
 #include <memory>
 
+#include "kernels/loops.hpp"
 #include "storage.hpp"
 #include "tapegrad/autodiff/tensor.hpp"
 
@@ -14,30 +41,57 @@ class Node;
 
 class TensorImpl {
  public:
-  TensorImpl(detail::StoragePtr storage, const Shape& shape, Dtype dtype)
-      : storage(std::move(storage)), shape(shape), dtype(dtype) {}
+  /// A contiguous tensor at the start of `storage`.
+  TensorImpl(detail::StoragePtr storage, const Shape& shape, Dtype dtype);
+  /// A window on `storage`: element `offset`, `shape`, element `strides`.
+  TensorImpl(detail::StoragePtr storage, const Shape& shape, const kernels::Strides& strides,
+             std::int64_t offset, Dtype dtype);
   // Hands the record to the iterative release (see Note [Iterative release]).
   ~TensorImpl();
 
+  /// The first element of a contiguous tensor; throws std::logic_error for a
+  /// view that is not (see Note [Strided views]).
   template <class T>
   T* data() {
-    return static_cast<T*>(storage->data());
+    if (!contiguous) [[unlikely]] refuse_strided();
+    return base<T>();
   }
   template <class T>
   const T* data() const {
-    return static_cast<const T*>(storage->data());
+    if (!contiguous) [[unlikely]] refuse_strided();
+    return base<T>();
   }
-  void* raw() { return storage->data(); }
+  /// The element at index (0, ..., 0), for kernels that walk `strides`.
+  template <class T>
+  T* base() {
+    return static_cast<T*>(storage->data()) + offset;
+  }
+  template <class T>
+  const T* base() const {
+    return static_cast<const T*>(storage->data()) + offset;
+  }
+  void* raw() {
+    if (!contiguous) [[unlikely]] refuse_strided();
+    return static_cast<unsigned char*>(storage->data()) + offset * static_cast<std::int64_t>(dtype_size(dtype));
+  }
   std::int64_t numel() const { return shape.numel(); }
+  /// Sets shape, strides and offset together (keeps `contiguous` true to them).
+  void set_geometry(const Shape& new_shape, const kernels::Strides& new_strides, std::int64_t new_offset);
 
   detail::StoragePtr storage;
   Shape shape;
+  kernels::Strides strides{};
+  std::int64_t offset = 0;  // in elements
   Dtype dtype;
+  bool contiguous = true;  // strides are shape's row-major strides (extent-1 axes aside)
   bool requires_grad = false;
   /// The record of the op that produced this tensor; null for a leaf.
   std::shared_ptr<detail::Node> grad_fn;
   /// Accumulated gradient of a leaf.
   Tensor grad;
+
+ private:
+  [[noreturn]] void refuse_strided() const;
 };
 
 namespace detail {
@@ -47,10 +101,25 @@ Tensor empty(const Shape& shape, Dtype dtype);
 /// The bytes a tensor of `shape` and `dtype` takes; -1 for a negative
 /// extent, -2 when the count overflows int64 (so numel() cannot be trusted).
 std::int64_t checked_bytes(const Shape& shape, Dtype dtype);
-/// A new tensor sharing x's storage under another shape of the same numel.
+/// A new handle on x's storage, offset and strides under the same shape (no
+/// record): detach, saved outputs.
+Tensor alias(const Tensor& x);
+/// A new handle on x's storage with another geometry (no record).
+Tensor view_of(const Tensor& x, const Shape& shape, const kernels::Strides& strides, std::int64_t offset);
+/// A contiguous x's values under another shape of the same numel (no record).
 Tensor alias(const Tensor& x, const Shape& shape);
-/// A copy of the values into fresh storage (no record).
+/// A copy of the values into fresh, contiguous storage (no record).
 Tensor copy_values(const Tensor& x);
+/// x itself when contiguous, else a contiguous copy (no record): what a
+/// kernel that reads a flat buffer calls on its inputs.
+Tensor dense(const Tensor& x);
+/// Whether the strides are the row-major strides of `shape` (axes of extent 1
+/// and zero-size tensors aside), as PyTorch's is_contiguous.
+bool is_contiguous_geometry(const Shape& shape, const kernels::Strides& strides);
+/// The strides a view of `x` under `shape` (same numel) would have, when one
+/// exists without copying (PyTorch's computeStride); false otherwise.
+bool view_strides(const Shape& from, const kernels::Strides& from_strides, const Shape& to,
+                  kernels::Strides& out);
 
 }  // namespace detail
 }  // namespace tg

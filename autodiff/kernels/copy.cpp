@@ -7,14 +7,24 @@ namespace tg::kernels {
 void fill(Tensor& t, double value) {
   dispatch_any(t.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    T* p = t.impl()->data<T>();
+    T* p = t.impl()->base<T>();
     const T v = static_cast<T>(value);
-    const std::int64_t n = t.numel();
-    for (std::int64_t i = 0; i < n; ++i) p[i] = v;
+    for_each_run<1>(t.shape(), {t.impl()->strides}, [&](const auto& off, std::int64_t n, const auto& step) {
+      T* q = p + off[0];
+      if (step[0] == 1) {
+        for (std::int64_t i = 0; i < n; ++i) q[i] = v;
+      } else {
+        for (std::int64_t i = 0; i < n; ++i) q[i * step[0]] = v;
+      }
+    });
   });
 }
 
 void add_into(Tensor& dst, const Tensor& src) {
+  if (!dst.impl()->contiguous || !src.impl()->contiguous) {
+    add_strided(dst, dst.impl()->strides, 0, src);
+    return;
+  }
   dispatch_any(dst.dtype(), [&](auto tag) {
     using T = decltype(tag);
     T* d = dst.impl()->data<T>();
@@ -30,7 +40,7 @@ Tensor gather_strided(const Tensor& src, const Shape& shape, const Strides& src_
   dispatch_any(src.dtype(), [&](auto tag) {
     using T = decltype(tag);
     T* o = out.impl()->data<T>();
-    const T* s = src.impl()->data<T>() + src_offset;
+    const T* s = src.impl()->base<T>() + src_offset;
     for_each_run<2>(shape, {contiguous_strides(shape), src_strides},
                     [&](const auto& off, std::int64_t n, const auto& step) {
                       T* po = o + off[0];
@@ -57,17 +67,18 @@ void combine_strided(Tensor& dst, const Strides& dst_strides, std::int64_t dst_o
                      Combine combine) {
   dispatch_any(src.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    T* d = dst.impl()->data<T>() + dst_offset;
-    const T* s = src.impl()->data<T>();
-    for_each_run<2>(src.shape(), {dst_strides, contiguous_strides(src.shape())},
+    T* d = dst.impl()->base<T>() + dst_offset;
+    const T* s = src.impl()->base<T>();
+    for_each_run<2>(src.shape(), {dst_strides, src.impl()->strides},
                     [&](const auto& off, std::int64_t n, const auto& step) {
                       T* pd = d + off[0];
                       const T* ps = s + off[1];
                       const std::int64_t ds = step[0];
-                      if (ds == 1) {
+                      const std::int64_t ss = step[1];
+                      if (ds == 1 && ss == 1) {
                         for (std::int64_t j = 0; j < n; ++j) pd[j] = combine(pd[j], ps[j]);
                       } else {
-                        for (std::int64_t j = 0; j < n; ++j) pd[j * ds] = combine(pd[j * ds], ps[j]);
+                        for (std::int64_t j = 0; j < n; ++j) pd[j * ds] = combine(pd[j * ds], ps[j * ss]);
                       }
                     });
   });
@@ -90,7 +101,8 @@ Tensor convert(const Tensor& src, Dtype dtype) {
     using In = decltype(in_tag);
     dispatch_any(dtype, [&](auto out_tag) {
       using Out = decltype(out_tag);
-      const In* s = src.impl()->data<In>();
+      const Tensor flat = detail::dense(src);
+      const In* s = flat.impl()->data<In>();
       Out* o = out.impl()->data<Out>();
       const std::int64_t n = src.numel();
       for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<Out>(s[i]);
@@ -105,6 +117,17 @@ Strides contiguous_strides(const Shape& shape) {
   for (int axis = shape.rank() - 1; axis >= 0; --axis) {
     strides[static_cast<std::size_t>(axis)] = stride;
     stride *= shape[axis];
+  }
+  return strides;
+}
+
+Strides operand_strides(const Tensor& t, const Shape& out) {
+  Strides strides{};
+  const Shape& in = t.shape();
+  const int shift = out.rank() - in.rank();
+  for (int axis = 0; axis < in.rank(); ++axis) {
+    const auto o = static_cast<std::size_t>(axis + shift);
+    strides[o] = (in[axis] == 1 && out[axis + shift] != 1) ? 0 : t.impl()->strides[static_cast<std::size_t>(axis)];
   }
   return strides;
 }

@@ -177,13 +177,14 @@ bool same_shape_float32(const Tensor& a, const Tensor& b) {
 
 Tensor map_float32(const Tensor& x, UnaryLoop loop) {
   Tensor out = detail::empty(x.shape(), Dtype::f32);
-  loop(x.impl()->data<float>(), out.impl()->data<float>(), x.numel());
+  loop(detail::dense(x).impl()->data<float>(), out.impl()->data<float>(), x.numel());
   return out;
 }
 
 Tensor map_float32(const Tensor& a, const Tensor& b, BinaryLoop loop) {
   Tensor out = detail::empty(a.shape(), Dtype::f32);
-  loop(a.impl()->data<float>(), b.impl()->data<float>(), out.impl()->data<float>(), a.numel());
+  loop(detail::dense(a).impl()->data<float>(), detail::dense(b).impl()->data<float>(), out.impl()->data<float>(),
+       a.numel());
   return out;
 }
 

@@ -146,14 +146,14 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, Site site) {
   Tensor y = detail::empty(shape, a.dtype());
   kernels::dispatch_float(a.dtype(), "where", site, [&](auto tag) {
     using T = decltype(tag);
-    const T* pc = c.impl()->data<T>();
-    const T* pa = a.impl()->data<T>();
-    const T* pb = b.impl()->data<T>();
+    const T* pc = c.impl()->base<T>();
+    const T* pa = a.impl()->base<T>();
+    const T* pb = b.impl()->base<T>();
     T* po = y.impl()->data<T>();
     kernels::for_each_run<4>(
         shape,
-        {kernels::contiguous_strides(shape), kernels::broadcast_strides(c.shape(), shape),
-         kernels::broadcast_strides(a.shape(), shape), kernels::broadcast_strides(b.shape(), shape)},
+        {kernels::contiguous_strides(shape), kernels::operand_strides(c, shape),
+         kernels::operand_strides(a, shape), kernels::operand_strides(b, shape)},
         [&](const auto& off, std::int64_t n, const auto& step) {
           for (std::int64_t i = 0; i < n; ++i) {
             po[off[0] + i] = pc[off[1] + i * step[1]] != T(0) ? pa[off[2] + i * step[2]]

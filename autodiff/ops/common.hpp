@@ -55,9 +55,10 @@ template <class F>
 Tensor map_unary(const Tensor& x, const char* op, const Site& site, F f) {
   check_float(x, op, site);
   Tensor out = detail::empty(x.shape(), x.dtype());
+  const Tensor flat = detail::dense(x);
   kernels::dispatch_float(x.dtype(), op, site, [&](auto tag) {
     using T = decltype(tag);
-    const T* in = x.impl()->data<T>();
+    const T* in = flat.impl()->data<T>();
     T* o = out.impl()->data<T>();
     const std::int64_t n = x.numel();
     for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<T>(f(in[i]));
@@ -73,18 +74,18 @@ Tensor map_binary(const Tensor& a, const Tensor& b, const char* op, const Site& 
   Tensor out = detail::empty(shape, a.dtype());
   kernels::dispatch_float(a.dtype(), op, site, [&](auto tag) {
     using T = decltype(tag);
-    const T* pa = a.impl()->data<T>();
-    const T* pb = b.impl()->data<T>();
+    const T* pa = a.impl()->base<T>();
+    const T* pb = b.impl()->base<T>();
     T* po = out.impl()->data<T>();
-    if (a.shape() == b.shape()) {
+    if (a.shape() == b.shape() && a.impl()->contiguous && b.impl()->contiguous) {
       const std::int64_t n = out.numel();
       for (std::int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
       return;
     }
     kernels::for_each_run<3>(
         shape,
-        {kernels::contiguous_strides(shape), kernels::broadcast_strides(a.shape(), shape),
-         kernels::broadcast_strides(b.shape(), shape)},
+        {kernels::contiguous_strides(shape), kernels::operand_strides(a, shape),
+         kernels::operand_strides(b, shape)},
         [&](const auto& off, std::int64_t n, const auto& step) {
           T* o = po + off[0];
           const T* x = pa + off[1];

@@ -222,7 +222,7 @@ Tensor unfold_of(const Tensor& x, const Geometry& g, Layout layout, const Site& 
   Tensor cols = detail::empty(columns_shape(g, layout), x.dtype());
   kernels::dispatch_float(x.dtype(), "unfold", site, [&](auto tag) {
     using T = decltype(tag);
-    unfold_kernel(x.impl()->data<T>(), cols.impl()->data<T>(), g, column_strides(g, layout));
+    unfold_kernel(detail::dense(x).impl()->data<T>(), cols.impl()->data<T>(), g, column_strides(g, layout));
   });
   if (should_record(x)) {
     record("unfold", site, cols, [g, layout, site](const Tensor& grad, VjpContext& ctx) {
@@ -237,7 +237,7 @@ Tensor fold_of(const Tensor& cols, const Geometry& g, Layout layout, const Site&
   Tensor x = zeros({g.n, g.c, g.h, g.w}, cols.dtype());
   kernels::dispatch_float(cols.dtype(), "fold", site, [&](auto tag) {
     using T = decltype(tag);
-    fold_kernel(cols.impl()->data<T>(), x.impl()->data<T>(), g, column_strides(g, layout));
+    fold_kernel(detail::dense(cols).impl()->data<T>(), x.impl()->data<T>(), g, column_strides(g, layout));
   });
   if (should_record(cols)) {
     record("fold", site, x, [g, layout, site](const Tensor& grad, VjpContext& ctx) {

@@ -19,7 +19,8 @@ void check_indices(const Tensor& index, const Shape& x_shape, int axis, const ch
     throw DtypeError(std::string(op) + ": indices must be int64, got " + dtype_name(index.dtype()), site);
   }
   const std::int64_t n = x_shape[axis];
-  const std::int64_t* p = index.impl()->data<std::int64_t>();
+  const Tensor index_flat = detail::dense(index);
+  const std::int64_t* p = index_flat.impl()->data<std::int64_t>();
   const std::int64_t count = index.numel();
   for (std::int64_t i = 0; i < count; ++i) {
     if (p[i] < 0 || p[i] >= n) {
@@ -48,11 +49,13 @@ Tensor select_rows(const Tensor& x, int axis, const Tensor& indices, const Site&
   shape[axis] = indices.numel();
   Tensor y = detail::empty(shape, x.dtype());
   const AxisView in(x.shape(), axis);
-  const std::int64_t* idx = indices.impl()->data<std::int64_t>();
+  const Tensor indices_flat = detail::dense(indices);
+  const std::int64_t* idx = indices_flat.impl()->data<std::int64_t>();
   const std::int64_t count = indices.numel();
   kernels::dispatch_any(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    const T* px = x.impl()->data<T>();
+    const Tensor x_flat = detail::dense(x);
+    const T* px = x_flat.impl()->data<T>();
     T* py = y.impl()->data<T>();
     for (std::int64_t o = 0; o < in.outer; ++o)
       for (std::int64_t j = 0; j < count; ++j)
@@ -71,11 +74,13 @@ Tensor select_rows(const Tensor& x, int axis, const Tensor& indices, const Site&
 Tensor index_add_into_zeros(const Shape& shape, int axis, const Tensor& indices, const Tensor& src, const Site& site) {
   Tensor y = zeros(shape, src.dtype());
   const AxisView out(shape, axis);
-  const std::int64_t* idx = indices.impl()->data<std::int64_t>();
+  const Tensor indices_flat = detail::dense(indices);
+  const std::int64_t* idx = indices_flat.impl()->data<std::int64_t>();
   const std::int64_t count = indices.numel();
   kernels::dispatch_float(src.dtype(), "index_add", site, [&](auto tag) {
     using T = decltype(tag);
-    const T* ps = src.impl()->data<T>();
+    const Tensor src_flat = detail::dense(src);
+    const T* ps = src_flat.impl()->data<T>();
     T* py = y.impl()->data<T>();
     for (std::int64_t o = 0; o < out.outer; ++o)
       for (std::int64_t j = 0; j < count; ++j) {
@@ -105,10 +110,12 @@ Tensor scatter_add_into_zeros(const Shape& shape, int axis, const Tensor& index,
 Tensor gather_along(const Tensor& x, int axis, const Tensor& index, const Site& site) {
   Tensor y = detail::empty(index.shape(), x.dtype());
   const std::int64_t axis_stride = kernels::contiguous_strides(x.shape())[static_cast<std::size_t>(axis)];
-  const std::int64_t* idx = index.impl()->data<std::int64_t>();
+  const Tensor index_flat = detail::dense(index);
+  const std::int64_t* idx = index_flat.impl()->data<std::int64_t>();
   kernels::dispatch_float(x.dtype(), "gather", site, [&](auto tag) {
     using T = decltype(tag);
-    const T* px = x.impl()->data<T>();
+    const Tensor x_flat = detail::dense(x);
+    const T* px = x_flat.impl()->data<T>();
     T* py = y.impl()->data<T>();
     kernels::for_each_run<2>(index.shape(), {kernels::contiguous_strides(index.shape()), strides_off_axis(x.shape(), axis)},
                              [&](const auto& off, std::int64_t n, const auto& step) {
@@ -130,10 +137,12 @@ Tensor gather_along(const Tensor& x, int axis, const Tensor& index, const Site& 
 Tensor scatter_add_into_zeros(const Shape& shape, int axis, const Tensor& index, const Tensor& src, const Site& site) {
   Tensor y = zeros(shape, src.dtype());
   const std::int64_t axis_stride = kernels::contiguous_strides(shape)[static_cast<std::size_t>(axis)];
-  const std::int64_t* idx = index.impl()->data<std::int64_t>();
+  const Tensor index_flat = detail::dense(index);
+  const std::int64_t* idx = index_flat.impl()->data<std::int64_t>();
   kernels::dispatch_float(src.dtype(), "scatter_add", site, [&](auto tag) {
     using T = decltype(tag);
-    const T* ps = src.impl()->data<T>();
+    const Tensor src_flat = detail::dense(src);
+    const T* ps = src_flat.impl()->data<T>();
     T* py = y.impl()->data<T>();
     kernels::for_each_run<2>(index.shape(), {kernels::contiguous_strides(index.shape()), strides_off_axis(shape, axis)},
                              [&](const auto& off, std::int64_t n, const auto& step) {

@@ -234,9 +234,11 @@ Tensor lstm_cell(const Tensor& gates, const Tensor& c_prev, Site site) {
   const bool records = should_record(gates, c_prev);
   Tensor out = detail::empty(Shape{N, 2 * H}, gates.dtype());
   Tensor act = detail::empty(Shape{N, 5 * H}, gates.dtype());
+  const Tensor gates_flat = detail::dense(gates);
+  const Tensor c_prev_flat = c_prev.defined() ? detail::dense(c_prev) : Tensor();
   kernels::dispatch_float(gates.dtype(), "lstm_cell", site, [&](auto tag) {
     using T = decltype(tag);
-    forward(CellRows<T>{gates.impl()->data<T>(), c_prev.defined() ? c_prev.impl()->data<T>() : nullptr,
+    forward(CellRows<T>{gates_flat.impl()->data<T>(), c_prev.defined() ? c_prev_flat.impl()->data<T>() : nullptr,
                         out.impl()->data<T>(), act.impl()->data<T>(), N, H});
   });
   if (records) {
@@ -248,11 +250,11 @@ Tensor lstm_cell(const Tensor& gates, const Tensor& c_prev, Site site) {
                return;
              }
              const Tensor& a = sa.get();
-             const Tensor c_prev = sc.defined() ? sc.get() : Tensor();
+             const Tensor c_prev = sc.defined() ? detail::dense(sc.get()) : Tensor();
              const bool want_prev = c_prev.defined() && ctx.needs(1);
              Tensor d_gates = detail::empty(Shape{N, 4 * H}, a.dtype());
              Tensor d_prev = want_prev ? detail::empty(Shape{N, H}, a.dtype()) : Tensor();
-             const Tensor g = grad.dtype() == a.dtype() ? grad : to_dtype(grad, a.dtype());
+             const Tensor g = detail::dense(grad.dtype() == a.dtype() ? grad : to_dtype(grad, a.dtype()));
              kernels::dispatch_float(a.dtype(), "lstm_cell", site, [&](auto tag) {
                using T = decltype(tag);
                backward(CellGradRows<T>{g.impl()->data<T>(), a.impl()->data<T>(),

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 #include "common.hpp"
 
@@ -26,6 +27,46 @@ void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, cons
   cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0, a,
               static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
+}
+
+// Note [Strided gemm operands]
+// A matrix view whose rows are evenly spaced with unit-stride columns (a row
+// slice) is read by gemm as it is, with its row stride as leading dimension;
+// one with unit-stride rows (a transpose) is read as the transpose of that,
+// by flipping the operand's transpose flag. Only other layouts (a column
+// slice of a transpose, an expanded matrix) are copied first.
+struct GemmOperand {
+  Tensor values;       // what gemm reads: the operand, or its dense copy
+  std::int64_t ld;     // leading dimension of `values`' matrices
+  bool transposed;     // the flag to hand gemm (the op's flag, maybe flipped)
+  kernels::Strides batch{};  // element strides of `values` over the product's batch axes (0: broadcast)
+};
+
+GemmOperand gemm_operand(const Tensor& x, bool transpose, const Shape& batch) {
+  auto plan = [&](const Tensor& v) -> std::optional<GemmOperand> {
+    const TensorImpl& i = *v.impl();
+    const int r = i.shape.rank();
+    const std::int64_t rows = i.shape[r - 2], cols = i.shape[r - 1];
+    const std::int64_t sr = i.strides[static_cast<std::size_t>(r - 2)], sc = i.strides[static_cast<std::size_t>(r - 1)];
+    constexpr std::int64_t kMaxLd = std::numeric_limits<int>::max();
+    GemmOperand op{v, 0, transpose};
+    if ((cols <= 1 || sc == 1) && (rows <= 1 || (sr >= std::max<std::int64_t>(cols, 1) && sr <= kMaxLd))) {
+      op.ld = rows <= 1 ? std::max<std::int64_t>(cols, 1) : sr;
+    } else if ((rows <= 1 || sr == 1) && (cols <= 1 || (sc >= std::max<std::int64_t>(rows, 1) && sc <= kMaxLd))) {
+      op.ld = cols <= 1 ? std::max<std::int64_t>(rows, 1) : sc;
+      op.transposed = !transpose;
+    } else {
+      return std::nullopt;
+    }
+    const int shift = batch.rank() - (r - 2);
+    for (int axis = 0; axis + 2 < r; ++axis) {
+      const bool broadcast = i.shape[axis] == 1 && batch[axis + shift] != 1;
+      op.batch[static_cast<std::size_t>(axis + shift)] = broadcast ? 0 : i.strides[static_cast<std::size_t>(axis)];
+    }
+    return op;
+  };
+  if (auto op = plan(x)) return *op;
+  return *plan(detail::copy_values(x));
 }
 
 Shape batch_of(const Shape& s) {
@@ -57,9 +98,11 @@ void gemm_into(Tensor& acc, const Tensor& x, bool tx, const Tensor& y, bool ty) 
   const std::int64_t rx = x.size(0), cx = x.size(1), ry = y.size(0), cy = y.size(1);
   const std::int64_t m = tx ? cx : rx, k = tx ? rx : cx, n = ty ? ry : cy;
   if (m == 0 || n == 0 || k == 0) return;
+  const GemmOperand ox = gemm_operand(x, tx, Shape{}), oy = gemm_operand(y, ty, Shape{});
   kernels::dispatch_float(x.dtype(), "matmul", Site(), [&](auto tag) {
     using T = decltype(tag);
-    gemm(tx, ty, m, n, k, x.impl()->data<T>(), cx, y.impl()->data<T>(), cy, acc.impl()->data<T>(), n, T(1));
+    gemm(ox.transposed, oy.transposed, m, n, k, ox.values.impl()->base<T>(), ox.ld, oy.values.impl()->base<T>(), oy.ld,
+         acc.impl()->data<T>(), n, T(1));
   });
 }
 
@@ -126,38 +169,30 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, Site site) {
   // Named copies, not a structured binding: clang 14 cannot capture one in the lambdas below.
   const ProductDims dims = product_dims(a, b, ta, tb, "matmul", site);
   const std::int64_t m = dims.m, n = dims.n, k = dims.k;
-  const std::int64_t ra = a.size(-2), ca = a.size(-1), rb = b.size(-2), cb = b.size(-1);
   const Shape batch = batch_shape(a, b, ta, tb, site);
   Shape out_shape = batch;
   out_shape.push_back(m);
   out_shape.push_back(n);
   Tensor y = detail::empty(out_shape, a.dtype());
 
-  kernels::dispatch_float(a.dtype(), "matmul", site, [&](auto tag) {
-    using T = decltype(tag);
-    const T* pa = a.impl()->data<T>();
-    const T* pb = b.impl()->data<T>();
-    T* py = y.impl()->data<T>();
-    if (m == 0 || n == 0) return;
-    if (k == 0) {
-      kernels::fill(y, 0.0);
-      return;
-    }
-    // Batch strides in elements: one matrix per batch index, 0 where broadcast.
-    kernels::Strides sy = kernels::contiguous_strides(batch), sa = kernels::broadcast_strides(batch_of(a.shape()), batch);
-    kernels::Strides sb = kernels::broadcast_strides(batch_of(b.shape()), batch);
-    for (int i = 0; i < batch.rank(); ++i) {
-      sy[static_cast<std::size_t>(i)] *= m * n;
-      sa[static_cast<std::size_t>(i)] *= ra * ca;
-      sb[static_cast<std::size_t>(i)] *= rb * cb;
-    }
-    kernels::for_each_run<3>(batch, {sy, sa, sb}, [&](const auto& off, std::int64_t count, const auto& step) {
-      for (std::int64_t j = 0; j < count; ++j) {
-        gemm(ta, tb, m, n, k, pa + off[1] + j * step[1], ca, pb + off[2] + j * step[2], cb,
-             py + off[0] + j * step[0], n);
-      }
+  if (m > 0 && n > 0 && k == 0) kernels::fill(y, 0.0);
+  if (m > 0 && n > 0 && k > 0) {
+    const GemmOperand oa = gemm_operand(a, ta, batch), ob = gemm_operand(b, tb, batch);
+    kernels::dispatch_float(a.dtype(), "matmul", site, [&](auto tag) {
+      using T = decltype(tag);
+      const T* pa = oa.values.impl()->base<T>();
+      const T* pb = ob.values.impl()->base<T>();
+      T* py = y.impl()->data<T>();
+      kernels::Strides sy = kernels::contiguous_strides(batch);
+      for (int i = 0; i < batch.rank(); ++i) sy[static_cast<std::size_t>(i)] *= m * n;
+      kernels::for_each_run<3>(batch, {sy, oa.batch, ob.batch}, [&](const auto& off, std::int64_t count, const auto& step) {
+        for (std::int64_t j = 0; j < count; ++j) {
+          gemm(oa.transposed, ob.transposed, m, n, k, pa + off[1] + j * step[1], oa.ld, pb + off[2] + j * step[2], ob.ld,
+               py + off[0] + j * step[0], n);
+        }
+      });
     });
-  });
+  }
 
   if (should_record(a, b)) {
     record("matmul", site, y,
@@ -195,15 +230,16 @@ Tensor addmm_into(const Tensor& c, bool c_is_spare, const Tensor& a, const Tenso
   // then the product added on it by gemm's beta = 1.
   const bool reuse = c_is_spare && c.shape() == out_shape && c.dtype() == a.dtype() &&
                      !(c.requires_grad() && !c.impl()->grad_fn) &&
-                     c.impl_ptr().use_count() == 1 && c.storage_use_count() == 1;
+                     c.impl_ptr().use_count() == 1 && c.storage_use_count() == 1 && c.is_contiguous();
   Tensor y = reuse ? detail::alias(c, out_shape)
-                   : kernels::gather_strided(c, out_shape, kernels::broadcast_strides(c.shape(), out_shape));
+                   : kernels::gather_strided(c, out_shape, kernels::operand_strides(c, out_shape));
   if (reuse) y.impl()->storage->bump_version();
   if (m > 0 && n > 0 && k > 0) {
+    const GemmOperand oa = gemm_operand(a, ta, Shape{}), ob = gemm_operand(b, tb, Shape{});
     kernels::dispatch_float(a.dtype(), "addmm", site, [&](auto tag) {
       using T = decltype(tag);
-      gemm(ta, tb, m, n, k, a.impl()->data<T>(), a.size(1), b.impl()->data<T>(), b.size(1), y.impl()->data<T>(), n,
-           T(1));
+      gemm(oa.transposed, ob.transposed, m, n, k, oa.values.impl()->base<T>(), oa.ld, ob.values.impl()->base<T>(), ob.ld,
+           y.impl()->data<T>(), n, T(1));
     });
   }
 

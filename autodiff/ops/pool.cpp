@@ -220,8 +220,10 @@ Tensor gather_at_argmax(const Tensor& x, const Tensor& index, const PoolGeometry
   Tensor y = detail::empty(g.out_shape(), x.dtype());
   kernels::dispatch_float(x.dtype(), "max_pool2d", site, [&](auto tag) {
     using T = decltype(tag);
-    const T* px = x.impl()->data<T>();
-    const std::int64_t* pi = index.impl()->data<std::int64_t>();
+    const Tensor x_flat = detail::dense(x);
+    const T* px = x_flat.impl()->data<T>();
+    const Tensor index_flat = detail::dense(index);
+    const std::int64_t* pi = index_flat.impl()->data<std::int64_t>();
     T* py = y.impl()->data<T>();
     const std::int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
     for (std::int64_t p = 0; p < g.n * g.c; ++p) {
@@ -242,8 +244,10 @@ Tensor scatter_to_argmax(const Tensor& grad, const Tensor& index, const PoolGeom
   Tensor dx = zeros({g.n, g.c, g.h, g.w}, grad.dtype());
   kernels::dispatch_float(grad.dtype(), "max_pool2d_backward", site, [&](auto tag) {
     using T = decltype(tag);
-    const T* pg = grad.impl()->data<T>();
-    const std::int64_t* pi = index.impl()->data<std::int64_t>();
+    const Tensor grad_flat = detail::dense(grad);
+    const T* pg = grad_flat.impl()->data<T>();
+    const Tensor index_flat = detail::dense(index);
+    const std::int64_t* pi = index_flat.impl()->data<std::int64_t>();
     T* pd = dx.impl()->data<T>();
     const std::int64_t plane_in = g.h * g.w, plane_out = g.oh * g.ow;
     for (std::int64_t p = 0; p < g.n * g.c; ++p) {
@@ -288,7 +292,8 @@ Tensor avg_pool_forward(const Tensor& x, const PoolGeometry& g, bool count_inclu
   Tensor y = detail::empty(g.out_shape(), x.dtype());
   kernels::dispatch_float(x.dtype(), "avg_pool2d", site, [&](auto tag) {
     using T = decltype(tag);
-    const T* px = x.impl()->data<T>();
+    const Tensor x_flat = detail::dense(x);
+    const T* px = x_flat.impl()->data<T>();
     T* py = y.impl()->data<T>();
     for_each_avg_window(g, count_include_pad, [&](std::int64_t in, std::int64_t out, Taps rows, Taps cols, std::int64_t div) {
       T total = 0;
@@ -313,7 +318,8 @@ Tensor avg_pool_adjoint(const Tensor& grad, const PoolGeometry& g, bool count_in
   Tensor dx = zeros({g.n, g.c, g.h, g.w}, grad.dtype());
   kernels::dispatch_float(grad.dtype(), "avg_pool2d_backward", site, [&](auto tag) {
     using T = decltype(tag);
-    const T* pg = grad.impl()->data<T>();
+    const Tensor grad_flat = detail::dense(grad);
+    const T* pg = grad_flat.impl()->data<T>();
     T* pd = dx.impl()->data<T>();
     for_each_avg_window(g, count_include_pad, [&](std::int64_t in, std::int64_t out, Taps rows, Taps cols, std::int64_t div) {
       const T v = pg[out] / static_cast<T>(div);
@@ -342,7 +348,7 @@ Tensor max_pool2d(const Tensor& x, Extent2 kernel, const MaxPool2dOptions& optio
   Tensor index = detail::empty({g.n, g.c, g.oh * g.ow}, Dtype::i64);
   kernels::dispatch_float(x.dtype(), "max_pool2d", site, [&](auto tag) {
     using T = decltype(tag);
-    max_kernel<T>(x.impl()->data<T>(), y.impl()->data<T>(), index.impl()->data<std::int64_t>(), g);
+    max_kernel<T>(detail::dense(x).impl()->data<T>(), y.impl()->data<T>(), index.impl()->data<std::int64_t>(), g);
   });
   if (should_record(x)) {
     record("max_pool2d", site, y, [saved_index = detail::Saved(index), g, site](const Tensor& gy, VjpContext& ctx) {

@@ -47,10 +47,10 @@ Tensor reduce_keepdims(const Tensor& x, const Axes& axes, const char* op, const 
   kernels::fill(out, init);
   kernels::dispatch_float(x.dtype(), op, site, [&](auto tag) {
     using T = decltype(tag);
-    const T* px = x.impl()->data<T>();
+    const T* px = x.impl()->base<T>();
     T* po = out.impl()->data<T>();
     kernels::for_each_run<2>(
-        x.shape(), {kernels::contiguous_strides(x.shape()), kernels::broadcast_strides(keep, x.shape())},
+        x.shape(), {x.impl()->strides, kernels::broadcast_strides(keep, x.shape())},
         [&](const auto& off, std::int64_t n, const auto& step) {
           const T* in = px + off[0];
           T* o = po + off[1];

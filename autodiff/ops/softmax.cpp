@@ -97,7 +97,7 @@ Tensor softmax(const Tensor& x, int axis_in, double temperature, Site site) {
   Tensor y = detail::empty(shape, x.dtype());
   kernels::dispatch_float(x.dtype(), "softmax", site, [&](auto tag) {
     using T = decltype(tag);
-    softmax_kernel<T>(x.impl()->data<T>(), y.impl()->data<T>(), outer, shape[axis], inner,
+    softmax_kernel<T>(detail::dense(x).impl()->data<T>(), y.impl()->data<T>(), outer, shape[axis], inner,
                       static_cast<T>(1.0 / temperature));
   });
   if (should_record(x)) {

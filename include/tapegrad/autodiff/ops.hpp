@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "tensor.hpp"
+#include "views.hpp"
 
 namespace tg {
 
@@ -137,17 +138,7 @@ Tensor addmm(const Tensor& c, const Tensor& a, const Tensor& b, bool transpose_a
 Tensor addmm(Tensor&& c, const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false,
              Site site = Site::current());
 
-// --- shape ---------------------------------------------------------------------------
-/// Same values, new shape (one extent may be -1). Shares storage: no copy.
-Tensor reshape(const Tensor& x, const Shape& shape, Site site = Site::current());
-/// Axes reordered: result axis i is x's axis dims[i].
-Tensor permute(const Tensor& x, const std::vector<int>& dims, Site site = Site::current());
-/// Swaps two axes (by default the last two).
-Tensor transpose(const Tensor& x, int axis0 = -2, int axis1 = -1, Site site = Site::current());
-/// Elements start, start+step, ... < stop along `axis`; Python rules for
-/// negative and out-of-range bounds. step > 0.
-Tensor slice(const Tensor& x, int axis, std::int64_t start, std::int64_t stop,
-             std::int64_t step = 1, Site site = Site::current());
+// --- shape (the views are in views.hpp) --------------------------------------------------
 /// The entries `indices` (an int64 tensor of rank 1) along `axis`.
 Tensor index_select(const Tensor& x, int axis, const Tensor& indices,
                     Site site = Site::current());
@@ -159,18 +150,10 @@ Tensor gather(const Tensor& x, int axis, const Tensor& index, Site site = Site::
 Tensor concat(const std::vector<Tensor>& tensors, int axis = 0, Site site = Site::current());
 /// Joins tensors along a new axis.
 Tensor stack(const std::vector<Tensor>& tensors, int axis = 0, Site site = Site::current());
-/// Broadcasts x to `shape` (NumPy rules) into a new tensor; x itself when it
-/// already has that shape.
-Tensor broadcast_to(const Tensor& x, const Shape& shape, Site site = Site::current());
 /// Constant padding: `widths` holds (before, after) for each axis from the
 /// first; axes past its end are not padded.
 Tensor pad(const Tensor& x, const std::vector<std::pair<std::int64_t, std::int64_t>>& widths,
            double value = 0.0, Site site = Site::current());
-/// Compositions of reshape.
-Tensor flatten(const Tensor& x, int start_axis = 0, int end_axis = -1, Site site = Site::current());
-Tensor squeeze(const Tensor& x, int axis, Site site = Site::current());
-Tensor unsqueeze(const Tensor& x, int axis, Site site = Site::current());
-
 // --- dtype -----------------------------------------------------------------------------
 /// Converts to `dtype` (x itself when it already has it); between float
 /// types the gradient converts back.

@@ -27,7 +27,11 @@ struct BackwardOptions {
 /// A handle to a tensor. Copies share the value, the gradient and the record:
 /// a Tensor is as cheap to pass around as a shared_ptr.
 ///
-/// Values are contiguous and row-major. A Tensor produced by an op while grad
+/// A tensor is a window on a storage buffer: an element offset, a shape and
+/// element strides. Ops that compute write new, contiguous row-major values;
+/// view ops (reshape where possible, view, permute/transpose, slice/select,
+/// squeeze/unsqueeze, expand/broadcast_to, diagonal, detach) share the
+/// storage of their input and copy nothing. A Tensor produced by an op while grad
 /// mode is on and some input requires grad carries the record of that op;
 /// `backward()` walks those records in reverse and fills the `.grad()` of every
 /// leaf that requires grad.
@@ -44,6 +48,17 @@ class Tensor {
   std::int64_t size(int axis) const;
   std::int64_t numel() const;
   Dtype dtype() const;
+  /// Element strides, one per axis (0 on an expanded axis), as PyTorch's stride().
+  std::vector<std::int64_t> strides() const;
+  std::int64_t stride(int axis) const;
+  /// Index of the first element in the storage buffer.
+  std::int64_t storage_offset() const;
+  /// Whether the elements are the row-major buffer of the shape (axes of
+  /// extent 1 aside), so that data<T>() can be read as one flat array.
+  bool is_contiguous() const;
+  /// This tensor when contiguous, else a contiguous copy (recorded: the
+  /// gradient passes through).
+  Tensor contiguous() const;
 
   // --- autodiff -----------------------------------------------------------
   /// True for a leaf marked with requires_grad_() and for every result of a
@@ -74,7 +89,8 @@ class Tensor {
   /// The values in row-major order, converted to T (float, double or int64_t).
   template <class T>
   std::vector<T> to_vector() const;
-  /// Read access to the elements; T must match the dtype exactly.
+  /// Read access to the elements; T must match the dtype exactly, and the
+  /// tensor must be contiguous (a view may not be: see contiguous()).
   template <class T>
   const T* data() const;
   /// Write access to the elements (optimizer updates, loading data). Marks
