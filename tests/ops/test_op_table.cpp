@@ -19,7 +19,7 @@ using namespace tg::test;
 namespace {
 
 // The README's op list: the table between these two lines, one line per op,
-// "| `name` | `torch.name`, `torch.other` |".
+// "| `name` | `torch.name`, `torch.other` | notes |"; the notes are free text.
 constexpr std::string_view kBegin = "<!-- op-table: begin";
 constexpr std::string_view kEnd = "<!-- op-table: end -->";
 
@@ -57,14 +57,15 @@ std::map<std::string, std::set<std::string>> readme_ops(const std::string& text,
   while (std::getline(lines, line)) {
     if (!line.starts_with("| `")) continue;  // the header row, its rule, blank lines
     const std::size_t bar = line.find('|', 1);
+    const std::size_t next = bar == std::string::npos ? bar : line.find('|', bar + 1);
     const std::set<std::string> names = quoted(std::string_view(line).substr(0, bar));
-    if (bar == std::string::npos || names.size() != 1) {
+    if (next == std::string::npos || names.size() != 1) {
       problems.push_back("cannot read the line: " + line);
       continue;
     }
     const std::string& name = *names.begin();
     if (ops.contains(name)) problems.push_back("listed twice: " + name);
-    ops[name] = quoted(std::string_view(line).substr(bar + 1));
+    ops[name] = quoted(std::string_view(line).substr(bar + 1, next - bar - 1));
   }
   return ops;
 }
@@ -78,17 +79,22 @@ std::string read_readme() {
   return text.str();
 }
 
-// The README block the table asks for, to paste when the check fails.
+// The README lines the table asks for (notes left empty), in the table's
+// order, to paste when the check fails.
 std::string expected_block() {
+  const auto ops = table_ops();
+  std::set<std::string> done;
   std::ostringstream out;
-  for (const auto& [name, torch_names] : table_ops()) {
-    out << "| `" << name << "` |";
+  for (const OpInfo& row : op_table()) {
+    if (!done.insert(row.name).second) continue;
+    const std::set<std::string>& torch_names = ops.at(row.name);
+    out << "| `" << row.name << "` |";
     std::string sep = " ";
     for (const std::string& t : torch_names) {
       out << sep << "`" << t << "`";
       sep = ", ";
     }
-    out << " |\n";
+    out << " | |\n";
   }
   return out.str();
 }
@@ -149,7 +155,7 @@ TEST_CASE("the README's op list names exactly the ops of the table, with their P
 TEST_CASE("the README check reads the marked block and finds what differs") {
   std::vector<std::string> problems;
   const auto ops = readme_ops("text\n<!-- op-table: begin -->\n| tapegrad | PyTorch |\n| --- | --- |\n"
-                              "| `add` | `torch.add` |\n| `operator+` | `torch.Tensor.__add__`, `torch.Tensor.__radd__` |\n"
+                              "| `add` | `torch.add` | a `note` |\n| `operator+` | `torch.Tensor.__add__`, `torch.Tensor.__radd__` | |\n"
                               "<!-- op-table: end -->\n| `outside` | `x` |\n",
                               problems);
   CHECK(problems.empty());
@@ -159,7 +165,7 @@ TEST_CASE("the README check reads the marked block and finds what differs") {
   REQUIRE(problems.size() == 1);
   CHECK(contains(problems[0], "no op-table block"));
   problems.clear();
-  readme_ops("<!-- op-table: begin -->\n| `a` | `x` |\n| `a` | `x` |\n| `b`, `c` | `y` |\n<!-- op-table: end -->",
+  readme_ops("<!-- op-table: begin -->\n| `a` | `x` | |\n| `a` | `x` | |\n| `b`, `c` | `y` | |\n<!-- op-table: end -->",
              problems);
   REQUIRE(problems.size() == 2);
   CHECK(problems[0] == "listed twice: a");
