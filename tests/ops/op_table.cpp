@@ -42,6 +42,8 @@ std::string check_row(const OpInfo& row) {
   if (row.arity < 0) problems << "; negative arity";
   if (!row.differentiable.empty() && row.differentiable.size() != static_cast<std::size_t>(row.arity))
     problems << "; " << row.differentiable.size() << " differentiable flags for " << row.arity << " inputs";
+  for (int i : row.optional_inputs)
+    if (i < 0 || i >= row.arity) problems << "; optional input " << i << " of " << row.arity;
   if (!row.samples) {
     problems << "; no sample generator";
   } else {

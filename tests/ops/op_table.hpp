@@ -89,6 +89,9 @@ struct OpInfo {
   /// Per tensor input: whether the gradient flows to it. All false (or empty)
   /// for creation ops and ops with integer or boolean results: no gradient column.
   std::vector<bool> differentiable;
+  /// Inputs where an undefined Tensor means "none" (conv's bias, lstm_cell's
+  /// c_prev): the bad-input sweep does not expect them to be refused.
+  std::vector<int> optional_inputs;
   /// Whether second derivatives (create_graph) are checked.
   bool second_order = true;
   /// Whether the non-contiguous sweep applies (false only where the op takes

@@ -57,6 +57,7 @@ OpInfo conv2d_row(bool bias) {
         return conv2d(x[0], x[1], bias ? x[2] : Tensor(), a.conv);
       });
   row.variant = bias ? "" : "no bias";
+  if (bias) row.optional_inputs = {2};
   return row;
 }
 
@@ -81,6 +82,7 @@ OpInfo conv1d_row(bool bias) {
         return conv1d(x[0], x[1], bias ? x[2] : Tensor(), a.conv1);
       });
   row.variant = bias ? "" : "no bias";
+  if (bias) row.optional_inputs = {2};
   return row;
 }
 
@@ -101,6 +103,7 @@ OpInfo lstm_cell_row(bool with_state) {
         return lstm_cell(x[0], with_state ? x[1] : Tensor());
       });
   row.variant = with_state ? "" : "zero state";
+  if (with_state) row.optional_inputs = {1};
   return row;
 }
 

@@ -134,6 +134,8 @@ TEST_CASE("a row without a sample generator, call or dtype fails the table check
   check_contains(check_row(wrong), {"neg:", "sample \"(2, 3)\" has 1 inputs, not 2"});
   wrong.differentiable = {true};
   check_contains(check_row(wrong), {"1 differentiable flags for 2 inputs"});
+  wrong.optional_inputs = {2};
+  check_contains(check_row(wrong), {"optional input 2 of 2"});
 }
 
 TEST_CASE("the README's op list names exactly the ops of the table, with their PyTorch names") {

@@ -438,8 +438,6 @@ std::vector<BadInputCase> op_cases() {
 
 std::map<std::string, std::string> op_exemptions() {
   return {
-      {"default_generator", "takes no argument: nothing to get wrong"},
-      {"manual_seed", "every uint64 is a valid seed"},
       {"reduction_name", "names an enum value; an out-of-range value gives \"unknown\", which the losses reject"},
       {"names", "init::names() takes no argument"},
   };
