@@ -79,7 +79,7 @@ std::vector<BadInputCase> shape_cases() {
     CHECK_OP_ERROR(InvalidArgument, concat({}), "concat", "at least one");
     CHECK_OP_ERROR(InvalidArgument, concat({x, Tensor()}), "concat", "undefined");
     CHECK_OP_ERROR(ShapeError, concat({x, ones({2, 2})}, 0), "concat", "(2, 2)", "(2, 3)");
-    CHECK_OP_ERROR(ShapeError, concat({x, ones({2, 3}, f64)}), "concat", "float64");
+    CHECK_OP_ERROR(DtypeError, concat({x, ones({2, 3}, f64)}), "concat", "tensor 1 is float64, tensor 0 float32");
     CHECK_OP_ERROR(ShapeError, concat({x, ones({6})}), "concat", "(6,)");
     CHECK_OP_ERROR(AxisError, concat({x, x}, 2), "concat", "axis 2");
     check_shape(concat({zeros({0, 3}), x}), {2, 3});
@@ -88,6 +88,7 @@ std::vector<BadInputCase> shape_cases() {
   cases.push_back({"stack", [=] {
     CHECK_OP_ERROR(InvalidArgument, stack({}), "stack", "at least one");
     CHECK_OP_ERROR(ShapeError, stack({x, ones({3, 2})}), "stack", "(3, 2)", "(2, 3)");
+    CHECK_OP_ERROR(DtypeError, stack({x, ones({2, 3}, f64)}), "stack", "tensor 1 is float64, tensor 0 float32");
     CHECK_OP_ERROR(AxisError, stack({x, x}, 3), "stack", "axis 3");
     CHECK_OP_ERROR(ShapeError, stack({ones({1, 1, 1, 1, 1, 1, 1, 1})}), "stack", "rank");
     check_shape(stack({x, x}, 2), {2, 3, 2});
