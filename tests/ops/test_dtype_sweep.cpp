@@ -1,6 +1,8 @@
 // The dtype sweep: every row of the op table, on every dtype it claims,
 // gives a result of the right dtype; given any other dtype it refuses with a
 // DtypeError that names the op.
+#include <algorithm>
+
 #include "sweep.hpp"
 
 using namespace tg;
@@ -56,4 +58,24 @@ TEST_CASE("dtype sweep: each claimed dtype gives the right result dtype, the oth
   MESSAGE(accepted << " samples accepted, " << refused << " refused");
   CHECK(accepted > 300);
   CHECK(refused > 100);
+}
+
+TEST_CASE("dtype sweep: float32 and float64 inputs mixed in one call are refused, naming the op and both dtypes") {
+  int refused = 0;
+  for (const OpInfo& row : op_table()) {
+    if (row.arity < 2 || !claims(row, f32) || !claims(row, f64)) continue;
+    for (const Sample& base : row.samples(f32)) {
+      // The first differentiable input in float64 when another float32 input
+      // stays (a mask, like where's condition, may have any dtype).
+      Sample s = base;
+      const std::vector<std::size_t> at = differentiable_positions(row);
+      if (at.size() < 2) continue;
+      s.inputs[at[0]] = to_dtype(s.inputs[at[0]], f64);
+      INFO(describe(row, s, f32) << ", input " << at[0] << " in float64");
+      CHECK_ERROR(DtypeError, row.call(s.inputs, s.args), row.error_name, "float32", "float64");
+      ++refused;
+    }
+  }
+  MESSAGE(refused << " mixed samples refused");
+  CHECK(refused > 50);
 }
