@@ -195,11 +195,11 @@ std::vector<BadInputCase> creation_cases() {
     check_shape(randperm(0, gen), {0}, i64);
   }});
   cases.push_back({"zeros_like", [] {
-    CHECK_ERROR(InvalidArgument, zeros_like(Tensor()), "zeros_like", "undefined");
+    CHECK_OP_ERROR(InvalidArgument, zeros_like(Tensor()), "zeros_like", "undefined");
     check_shape(zeros_like(zeros({0, 2}, f64)), {0, 2}, f64);
   }});
   cases.push_back({"ones_like", [] {
-    CHECK_ERROR(InvalidArgument, ones_like(Tensor()), "ones_like", "undefined");
+    CHECK_OP_ERROR(InvalidArgument, ones_like(Tensor()), "ones_like", "undefined");
     check_values_nan(ones_like(tensor({kNaN})), {1});
   }});
   cases.push_back({"scalar", [] { check_values_nan(scalar(kNaN), {kNaN}); check_values_nan(scalar(-kInf, f64), {-kInf}); }});

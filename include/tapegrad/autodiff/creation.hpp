@@ -46,8 +46,8 @@ void manual_seed(std::uint64_t seed);
 Tensor zeros(const Shape& shape, Dtype dtype = f32, Site site = Site::current());
 Tensor ones(const Shape& shape, Dtype dtype = f32, Site site = Site::current());
 Tensor full(const Shape& shape, double value, Dtype dtype = f32, Site site = Site::current());
-Tensor zeros_like(const Tensor& x);
-Tensor ones_like(const Tensor& x);
+Tensor zeros_like(const Tensor& x, Site site = Site::current());
+Tensor ones_like(const Tensor& x, Site site = Site::current());
 /// A 0-d tensor.
 Tensor scalar(double value, Dtype dtype = f32);
 /// start, start+step, ... < stop.
