@@ -59,7 +59,7 @@ std::optional<std::string> caught_message(F&& call) {
   } catch (const E& e) {
     return std::string(e.what());
   } catch (const std::exception& e) {
-    FAIL_CHECK("wrong exception type: " << e.what());
+    FAIL_CHECK("wrong exception type: " << std::string(e.what()));
     return std::nullopt;
   }
   FAIL_CHECK("no exception thrown");

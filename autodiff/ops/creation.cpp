@@ -87,12 +87,12 @@ Tensor zeros(const Shape& shape, Dtype dtype, Site site) { return filled(shape, 
 Tensor ones(const Shape& shape, Dtype dtype, Site site) { return filled(shape, 1.0, dtype, "ones", site); }
 Tensor full(const Shape& shape, double value, Dtype dtype, Site site) { return filled(shape, value, dtype, "full", site); }
 
-Tensor zeros_like(const Tensor& x) {
-  check_defined(x, "zeros_like", Site());
+Tensor zeros_like(const Tensor& x, Site site) {
+  check_defined(x, "zeros_like", site);
   return zeros(x.shape(), x.dtype());
 }
-Tensor ones_like(const Tensor& x) {
-  check_defined(x, "ones_like", Site());
+Tensor ones_like(const Tensor& x, Site site) {
+  check_defined(x, "ones_like", site);
   return ones(x.shape(), x.dtype());
 }
 Tensor scalar(double value, Dtype dtype) { return full({}, value, dtype); }

@@ -180,6 +180,7 @@ Tensor logsumexp(const Tensor& x, const Axes& axes_in, bool keepdims, Site site)
 
 Tensor sum_to(const Tensor& x, const Shape& shape, Site site) {
   check_defined(x, "sum_to", site);
+  check_float(x, "sum_to", site);
   if (x.shape() == shape) return x;
   const int lead = x.rank() - shape.rank();
   bool fits = lead >= 0;

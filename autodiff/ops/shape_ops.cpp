@@ -89,12 +89,16 @@ Tensor concat(const std::vector<Tensor>& tensors, int axis, Site site) {
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     const Tensor& t = tensors[i];
     check_defined(t, "concat", site);
-    bool fits = t.rank() == first.rank() && t.dtype() == first.dtype();
+    if (t.dtype() != first.dtype()) {
+      throw DtypeError("concat: tensor " + std::to_string(i) + " is " + dtype_name(t.dtype()) + ", tensor 0 " +
+                           dtype_name(first.dtype()) + "; all must have one dtype",
+                       site);
+    }
+    bool fits = t.rank() == first.rank();
     for (int d = 0; fits && d < t.rank(); ++d) fits = d == a || t.shape()[d] == first.shape()[d];
     if (!fits) {
-      throw ShapeError("concat: tensor " + std::to_string(i) + " " + t.shape().str() + " " + dtype_name(t.dtype()) +
-                           " does not match tensor 0 " + first.shape().str() + " " + dtype_name(first.dtype()) +
-                           " outside axis " + std::to_string(a),
+      throw ShapeError("concat: tensor " + std::to_string(i) + " " + t.shape().str() + " does not match tensor 0 " +
+                           first.shape().str() + " outside axis " + std::to_string(a),
                        site);
     }
     shape[a] += t.shape()[a];
@@ -132,6 +136,11 @@ Tensor stack(const std::vector<Tensor>& tensors, int axis, Site site) {
   expanded.reserve(tensors.size());
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     check_defined(tensors[i], "stack", site);
+    if (tensors[i].dtype() != tensors.front().dtype()) {
+      throw DtypeError("stack: tensor " + std::to_string(i) + " is " + dtype_name(tensors[i].dtype()) + ", tensor 0 " +
+                           dtype_name(tensors.front().dtype()) + "; all must have one dtype",
+                       site);
+    }
     if (tensors[i].shape() != tensors.front().shape()) {
       throw ShapeError("stack: tensor " + std::to_string(i) + " has shape " + tensors[i].shape().str() +
                            ", tensor 0 has " + tensors.front().shape().str() + "; all must match",

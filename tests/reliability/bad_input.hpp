@@ -3,8 +3,8 @@
 // out-of-range axes, indices and sizes) and the edge values that have a
 // meaning (empty tensors, zero-size batches, NaN, ±inf). A case checks the
 // exception (type, the op's name, the shapes or what was expected) or the
-// exact result; test_bad_input.cpp runs them and checks that every op and
-// layer the headers declare has one.
+// exact result; test_bad_input.cpp runs them and checks that every op of the
+// op table, and every function and layer the other headers declare, has one.
 #pragma once
 
 #include <cmath>

@@ -120,10 +120,8 @@ std::string read_source(const std::string& path) {
 
 const std::vector<std::string>& op_headers() {
   static const std::vector<std::string> headers = {
-      "include/tapegrad/autodiff/ops.hpp",      "include/tapegrad/autodiff/nn_ops.hpp",
-      "include/tapegrad/autodiff/creation.hpp", "include/tapegrad/autodiff/functional.hpp",
-      "include/tapegrad/nn/losses.hpp",         "include/tapegrad/nn/init.hpp",
-      "include/tapegrad/nn/activation.hpp",
+      "include/tapegrad/autodiff/functional.hpp", "include/tapegrad/nn/losses.hpp",
+      "include/tapegrad/nn/init.hpp",             "include/tapegrad/nn/activation.hpp",
   };
   return headers;
 }

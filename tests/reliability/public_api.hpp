@@ -1,6 +1,8 @@
-// The public ops and layers, read from tapegrad's own headers at run time, so
-// that the bad-input suite fails when an op or a layer is added without a
-// bad-input case.
+// The public functions and layers outside the op table, read from tapegrad's
+// own headers at run time, so that the bad-input suite fails when one is
+// added without a bad-input case. The ops of ops.hpp, nn_ops.hpp and
+// creation.hpp are not read from text: they are the rows of the op table
+// (tests/ops/op_table.hpp).
 //
 // The convention the headers follow (and must keep following):
 // - a public free function is declared at column 0, its return type and name
@@ -32,7 +34,8 @@ std::set<std::string> derived_from(const std::map<std::string, std::string>& bas
 /// The text of `path`, relative to the source tree; throws when unreadable.
 std::string read_source(const std::string& path);
 
-/// The headers whose free functions are public ops (relative to the source tree).
+/// The headers whose free functions need a bad-input case besides the op
+/// table's ops (relative to the source tree): functional, losses, init, activation.
 const std::vector<std::string>& op_headers();
 /// The headers searched for Module subclasses.
 std::vector<std::string> layer_headers();

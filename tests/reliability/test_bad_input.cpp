@@ -2,13 +2,17 @@
 // wrong, either works (empty tensors, zero-size batches, NaN and ±inf like
 // PyTorch) or throws a clear exception; never a crash, a hang or garbage.
 //
-// The list of what must be covered is read from the headers at run time
+// What must be covered: the ops of the op table (tests/ops/op_table.hpp),
+// and the functions and layers of the headers outside it, read at run time
 // (public_api.hpp has the convention), so an op or a layer added without a
-// case in the table fails "every public op and layer has a bad-input case".
+// case fails "every public op and layer has a bad-input case". The table
+// also drives a sweep of its own here: an undefined tensor in each input.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 
+#include "../ops/op_table.hpp"
 #include "bad_input.hpp"
 #include "public_api.hpp"
 
@@ -29,8 +33,10 @@ std::set<std::string> keys_of(const std::map<std::string, std::string>& m) {
   return keys;
 }
 
+// The op table's ops, and the functions of the headers outside it.
 std::set<std::string> declared_ops() {
   std::set<std::string> names;
+  for (const std::string& name : op_names()) names.insert(name);
   for (const std::string& header : op_headers()) names.merge(declared_functions(read_source(header)));
   return names;
 }
@@ -106,9 +112,10 @@ class Unrelated : public std::runtime_error {};
   CHECK(compare({"relu"}, {"relu"}, {}).missing.empty());
 }
 
-TEST_CASE("the headers yield the ops and layers we know are there") {
+TEST_CASE("the op table and the headers yield the ops and layers we know are there") {
   const std::set<std::string> ops = declared_ops(), layers = declared_layers();
-  for (const char* op : {"relu", "matmul", "operator+", "conv2d", "zeros", "hvp", "cross_entropy", "he_normal_"})
+  for (const char* op : {"relu", "matmul", "operator+", "conv2d", "zeros", "hvp", "cross_entropy", "he_normal_",
+                         "activation"})
     CHECK_MESSAGE(ops.contains(op), op);
   for (const char* layer : {"Linear", "LSTM", "BatchNorm2d", "ReLU", "Sequential", "Residual", "Perceptron"})
     CHECK_MESSAGE(layers.contains(layer), layer);
@@ -134,3 +141,21 @@ TEST_CASE("every public op and layer has a bad-input case") {
 TEST_CASE("ops: bad input throws clearly, edge values give the right result") { run_all(op_cases()); }
 
 TEST_CASE("layers: bad input throws clearly, edge values give the right result") { run_all(layer_cases()); }
+
+TEST_CASE("op table: an undefined tensor in any input is refused with an error naming the op") {
+  int checked = 0;
+  for (const OpInfo& row : op_table()) {
+    if (row.arity == 0) continue;
+    const Sample s = row.samples(row.dtypes.front()).front();
+    for (int i = 0; i < row.arity; ++i) {
+      if (std::find(row.optional_inputs.begin(), row.optional_inputs.end(), i) != row.optional_inputs.end()) continue;
+      INFO(row.id() << ", sample \"" << s.label << "\", input " << i << " undefined");
+      std::vector<Tensor> inputs = s.inputs;
+      inputs[static_cast<std::size_t>(i)] = Tensor();
+      CHECK_ERROR(InvalidArgument, row.call(inputs, s.args), row.error_name, "undefined", "[at ", "ops/op_table_");
+      ++checked;
+    }
+  }
+  MESSAGE(checked << " undefined inputs refused");
+  CHECK(checked > 100);
+}

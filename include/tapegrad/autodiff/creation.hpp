@@ -1,9 +1,8 @@
 // Creating tensors: constants, ranges, and random values from an explicit,
 // seedable generator, so that a run is reproducible.
 //
-// tests/reliability/test_bad_input.cpp reads the ops of this header from the
-// declarations at column 0 (return type and name on the first line; see
-// tests/reliability/public_api.hpp) and requires a bad-input case for each.
+// Every op of this header is a row of the op table (tests/ops/op_table.hpp),
+// which drives the gradcheck, dtype, non-contiguous and bad-input sweeps.
 #pragma once
 
 #include <cstdint>
@@ -47,8 +46,8 @@ void manual_seed(std::uint64_t seed);
 Tensor zeros(const Shape& shape, Dtype dtype = f32, Site site = Site::current());
 Tensor ones(const Shape& shape, Dtype dtype = f32, Site site = Site::current());
 Tensor full(const Shape& shape, double value, Dtype dtype = f32, Site site = Site::current());
-Tensor zeros_like(const Tensor& x);
-Tensor ones_like(const Tensor& x);
+Tensor zeros_like(const Tensor& x, Site site = Site::current());
+Tensor ones_like(const Tensor& x, Site site = Site::current());
 /// A 0-d tensor.
 Tensor scalar(double value, Dtype dtype = f32);
 /// start, start+step, ... < stop.

@@ -7,9 +7,8 @@
 // Every op takes a defaulted `Site`: the caller's source line, quoted by the
 // exception when the arguments are wrong.
 //
-// tests/reliability/test_bad_input.cpp reads the ops of this header from the
-// declarations at column 0 (return type and name on the first line; see
-// tests/reliability/public_api.hpp) and requires a bad-input case for each.
+// Every op of this header is a row of the op table (tests/ops/op_table.hpp),
+// which drives the gradcheck, dtype, non-contiguous and bad-input sweeps.
 #pragma once
 
 #include <cstdint>
