@@ -13,7 +13,7 @@
 
 #include <tapegrad/tapegrad.hpp>
 #ifdef TAPEGRAD_WITH_MPI
-#include <tapegrad/nn/parallel/distributed.hpp>
+#include <tapegrad/optim/distributed.hpp>
 #endif
 
 namespace nn = tg::nn;
@@ -53,7 +53,7 @@ struct Job {
   }
   optim::FitOptions fit_options(optim::FitOptions options) {
 #ifdef TAPEGRAD_WITH_MPI
-    if (ddp) return ddp->fit_options(options);
+    if (ddp) return optim::fit_options(*ddp, options);
 #endif
     return options;
   }

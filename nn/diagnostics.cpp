@@ -1,5 +1,5 @@
 // Diagnostics: forward hooks on a model's activations and layers, gradient
-// norms per batch, epoch aggregates, a report and a fit callback.
+// norms per batch, epoch aggregates and a report.
 #include <unordered_map>
 #include <unordered_set>
 
@@ -259,7 +259,7 @@ std::string Diagnostics::report() const {
   const State& s = *state_;
   std::string out = "Diagnostics of " + s.model->type_name() + "\n\n";
   if (s.last.layers.empty()) {
-    out += "Layers: no gradients recorded (call record_gradients() after backward, or pass callback() to fit)\n";
+    out += "Layers: no gradients recorded (call record_gradients() after backward, or pass optim::callback(diagnostics) to fit)\n";
   } else {
     out += "Layers, last batch recorded\n" + detail::layers_table(s.last);
   }
@@ -283,24 +283,6 @@ std::string Diagnostics::report() const {
     for (const std::string& w : all) out += "warning: " + w + "\n";
   }
   return out;
-}
-
-optim::Callback Diagnostics::callback() {
-  std::shared_ptr<State> state = state_;
-  optim::Callback callback;
-  callback.on_epoch_begin = [state](int) { state->begin_epoch(); };
-  callback.on_batch_end = [state](const optim::BatchInfo&) { state->record_gradients(); };
-  callback.on_epoch_end = [state](int, optim::History& history) {
-    auto set = [&](const char* metric, double value) {
-      if (!std::isnan(value)) history.set(metric, value);
-    };
-    set("grad_norm_first", mean_or_nan(state->first_sum, state->gradient_batches));
-    set("grad_norm_last", mean_or_nan(state->last_sum, state->gradient_batches));
-    set("dead_relu_fraction", state->dead_relu_fraction());
-    set("saturation", state->saturation());
-    return false;
-  };
-  return callback;
 }
 
 }  // namespace tg::nn

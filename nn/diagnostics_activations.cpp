@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "diagnostics_support.hpp"
+#include "tapegrad/autodiff/dispatch.hpp"
 #include "tapegrad/autodiff/errors.hpp"
 
 namespace tg::nn {
@@ -12,9 +13,7 @@ namespace {
 // f(values, n) on the float32 or float64 elements of t.
 template <class F>
 auto visit_values(const Tensor& t, const char* what, F&& f) {
-  if (t.dtype() == f32) return f(t.data<float>(), t.numel());
-  if (t.dtype() == f64) return f(t.data<double>(), t.numel());
-  throw DtypeError(std::string(what) + ": expected a float32 or float64 tensor, got " + dtype_name(t.dtype()));
+  return dispatch_floating(t.dtype(), what, [&]<class T>() { return f(t.data<T>(), t.numel()); });
 }
 
 }  // namespace

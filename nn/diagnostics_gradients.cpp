@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "diagnostics_support.hpp"
+#include "tapegrad/autodiff/dispatch.hpp"
 #include "tapegrad/nn/diagnostics.hpp"
 
 namespace tg::nn {
@@ -13,12 +14,12 @@ namespace {
 // Σ x² over the elements, in double.
 double sum_of_squares(const Tensor& t) {
   double total = 0;
-  auto run = [&](const auto* values) {
+  if (!is_floating(t.dtype())) return total;
+  dispatch_floating(t.dtype(), "gradient_report", [&]<class T>() {
+    const T* values = t.data<T>();
     const std::int64_t n = t.numel();
     for (std::int64_t i = 0; i < n; ++i) total += static_cast<double>(values[i]) * static_cast<double>(values[i]);
-  };
-  if (t.dtype() == f32) run(t.data<float>());
-  else if (t.dtype() == f64) run(t.data<double>());
+  });
   return total;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "tapegrad/autodiff/dispatch.hpp"
 #include "tapegrad/autodiff/errors.hpp"
 #include "tapegrad/autodiff/ops.hpp"
 
@@ -30,9 +31,9 @@ Embedding::Embedding(std::int64_t num, std::int64_t dim, const EmbeddingOptions&
   }
   Tensor table = randn({num, dim}, options.generator ? *options.generator : default_generator(), options.dtype);
   if (padding_idx) {
-    auto zero_row = [&](auto* data) { std::fill_n(data + *padding_idx * dim, dim, 0); };
-    if (options.dtype == f32) zero_row(table.mutable_data<float>());
-    else zero_row(table.mutable_data<double>());
+    dispatch_floating(options.dtype, "Embedding", [&]<class T>() {
+      std::fill_n(table.mutable_data<T>() + *padding_idx * dim, dim, T{0});
+    });
   }
   weight = register_parameter("weight", table);
 }

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 
+#include "tapegrad/autodiff/dispatch.hpp"
 #include "tapegrad/autodiff/grad_mode.hpp"
 
 namespace tg::nn::init {
@@ -32,16 +33,14 @@ void check_target(const Tensor& t, const char* op, const Site& site) {
 void write(Tensor& t, const Tensor& values) {
   NoGrad no_grad;
   const auto n = static_cast<std::size_t>(t.numel());
-  if (t.dtype() == f32) std::copy_n(values.data<float>(), n, t.mutable_data<float>());
-  else std::copy_n(values.data<double>(), n, t.mutable_data<double>());
+  dispatch_floating(t.dtype(), "init", [&]<class T>() { std::copy_n(values.data<T>(), n, t.mutable_data<T>()); });
 }
 
 Tensor fill(Tensor t, double value, const char* op, const Site& site) {
   check_target(t, op, site);
   NoGrad no_grad;
   const auto n = static_cast<std::size_t>(t.numel());
-  if (t.dtype() == f32) std::fill_n(t.mutable_data<float>(), n, static_cast<float>(value));
-  else std::fill_n(t.mutable_data<double>(), n, value);
+  dispatch_floating(t.dtype(), op, [&]<class T>() { std::fill_n(t.mutable_data<T>(), n, static_cast<T>(value)); }, site);
   return t;
 }
 

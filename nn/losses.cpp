@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tapegrad/autodiff/creation.hpp"
+#include "tapegrad/autodiff/dispatch.hpp"
 #include "tapegrad/autodiff/nn_ops.hpp"
 #include "tapegrad/autodiff/ops.hpp"
 
@@ -153,7 +154,8 @@ bool check_labels(const Tensor& labels, const Tensor& logits, const char* op, co
 
 // Probabilities in [0, 1]; NaN fails too.
 void check_probabilities(const Tensor& p, const char* op, const Site& site) {
-  auto scan = [&](const auto* v) {
+  dispatch_floating(p.dtype(), op, [&]<class T>() {
+    const T* v = p.data<T>();
     for (std::int64_t i = 0; i < p.numel(); ++i) {
       if (!(v[i] >= 0 && v[i] <= 1)) {
         throw InvalidArgument(std::string(op) + ": probabilities must be in [0, 1], got " +
@@ -162,9 +164,7 @@ void check_probabilities(const Tensor& p, const char* op, const Site& site) {
                               site);
       }
     }
-  };
-  if (p.dtype() == f32) scan(p.data<float>());
-  else scan(p.data<double>());
+  }, site);
 }
 
 // log(x) floored at −100 (PyTorch's rule for binary cross-entropy), finite

@@ -1,7 +1,7 @@
 // The safetensors header, read with nlohmann's SAX parser into a compact
 // list of entries (a DOM of a hostile 100 MB header would take gigabytes),
 // and written with its ordered_json.
-#include "safetensors.hpp"
+#include "safetensors_format.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tapegrad/autodiff/creation.hpp"
+#include "tapegrad/autodiff/dispatch.hpp"
 #include "tapegrad/autodiff/errors.hpp"
 
 namespace tg::nn::safetensors {
@@ -317,9 +318,7 @@ TensorFile decode(std::uint64_t file_size, const ReadAt& read_at, const std::str
   for (Entry& e : header.entries) {
     Tensor t = zeros(e.shape, e.dtype);
     if (e.end > e.begin) {
-      void* values = e.dtype == Dtype::f32   ? static_cast<void*>(t.mutable_data<float>())
-                     : e.dtype == Dtype::f64 ? static_cast<void*>(t.mutable_data<double>())
-                                             : static_cast<void*>(t.mutable_data<std::int64_t>());
+      void* values = dispatch_all(e.dtype, [&]<class T>() -> void* { return t.mutable_data<T>(); });
       read_at(8 + length + e.begin, e.end - e.begin, values);
     }
     file.tensors.emplace_back(std::move(e.name), std::move(t));

@@ -77,7 +77,7 @@ void Adagrad::step() {
     for (std::size_t i = 0; i < params(g).size(); ++i) {
       if (!prepare(g, i, u)) continue;
       const std::int64_t t = ++u.state[0].mutable_data<std::int64_t>()[0];
-      with_value_type(u.param.dtype(), [&]<class T>(T) {
+      dispatch_floating(u.param.dtype(), name().c_str(), [&]<class T>() {
         T* sum = u.state[1].mutable_data<T>();
         // PyTorch fills the sum with initial_accumulator_value when it makes the state.
         if (u.fresh) std::fill_n(sum, u.param.numel(), static_cast<T>(o.initial_accumulator_value));

@@ -130,7 +130,7 @@ void Adam::step() {
       const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(t));
       const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(t));
       const bool decay = o.weight_decay != 0;
-      with_value_type(u.param.dtype(), [&]<class T>(T) {
+      dispatch_floating(u.param.dtype(), name().c_str(), [&]<class T>() {
         const AdamCoefficients<T> c{.w1 = static_cast<T>(1 - beta1),
                                     .b2 = static_cast<T>(beta2),
                                     .w2 = static_cast<T>(1 - beta2),

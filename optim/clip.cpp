@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "tapegrad/autodiff/dispatch.hpp"
+
 namespace tg::optim {
 namespace {
 
@@ -82,8 +84,8 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double
   for (std::size_t i = 0; i < params.size(); ++i) {
     const Tensor g = grad_of(params, i, "clip_grad_norm");
     if (!g.defined()) continue;
-    total = g.dtype() == f32 ? accumulate(g.data<float>(), g.numel(), norm_type, total)
-                             : accumulate(g.data<double>(), g.numel(), norm_type, total);
+    total = dispatch_floating(g.dtype(), "clip_grad_norm",
+                              [&]<class T>() { return accumulate(g.data<T>(), g.numel(), norm_type, total); });
   }
   const double norm = std::isinf(norm_type) || norm_type == 1 ? total
                       : norm_type == 2                        ? std::sqrt(total)
@@ -93,8 +95,8 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double
     std::size_t first = 0;
     while (first < params.size()) {
       const Tensor g = params[first].grad();
-      if (g.defined() && !(g.dtype() == f32 ? all_finite(g.data<float>(), g.numel())
-                                            : all_finite(g.data<double>(), g.numel()))) {
+      if (g.defined() &&
+          !dispatch_floating(g.dtype(), "clip_grad_norm", [&]<class T>() { return all_finite(g.data<T>(), g.numel()); })) {
         break;
       }
       ++first;
@@ -114,8 +116,7 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double
     for (std::size_t i = 0; i < params.size(); ++i) {
       Tensor g = params[i].grad();
       if (!g.defined()) continue;
-      if (g.dtype() == f32) scale(g.mutable_data<float>(), g.numel(), factor);
-      else scale(g.mutable_data<double>(), g.numel(), factor);
+      dispatch_floating(g.dtype(), "clip_grad_norm", [&]<class T>() { scale(g.mutable_data<T>(), g.numel(), factor); });
     }
   }
   return norm;
@@ -127,8 +128,7 @@ void clip_grad_value(const std::vector<Tensor>& params, double clip) {
   for (std::size_t i = 0; i < params.size(); ++i) {
     Tensor g = grad_of(params, i, "clip_grad_value");
     if (!g.defined()) continue;
-    if (g.dtype() == f32) clamp(g.mutable_data<float>(), g.numel(), clip);
-    else clamp(g.mutable_data<double>(), g.numel(), clip);
+    dispatch_floating(g.dtype(), "clip_grad_value", [&]<class T>() { clamp(g.mutable_data<T>(), g.numel(), clip); });
   }
 }
 

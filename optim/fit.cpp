@@ -7,6 +7,7 @@
 #include <limits>
 #include <sstream>
 
+#include "tapegrad/autodiff/dispatch.hpp"
 #include "tapegrad/autodiff/errors.hpp"
 #include "tapegrad/autodiff/grad_mode.hpp"
 #include "tapegrad/autodiff/memory.hpp"
@@ -85,11 +86,11 @@ std::int64_t count_correct(const Tensor& output, const Tensor& target, Accuracy 
   if (accuracy == Accuracy::automatic) accuracy = class_shapes ? Accuracy::classes : Accuracy::none;
   if (accuracy == Accuracy::classes) {
     if (!class_shapes) return -1;
-    return output.dtype() == f32 ? correct_classes<float>(output, target) : correct_classes<double>(output, target);
+    return dispatch_floating(output.dtype(), "fit", [&]<class T>() { return correct_classes<T>(output, target); });
   }
   if (accuracy == Accuracy::binary) {
     if (!floating || output.numel() != target.numel()) return -1;
-    return output.dtype() == f32 ? correct_binary<float>(output, target) : correct_binary<double>(output, target);
+    return dispatch_floating(output.dtype(), "fit", [&]<class T>() { return correct_binary<T>(output, target); });
   }
   return -1;
 }

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "tapegrad/autodiff/creation.hpp"
+#include "tapegrad/autodiff/dispatch.hpp"
 #include "tapegrad/autodiff/grad_mode.hpp"
 
 namespace tg::optim {
@@ -64,9 +65,7 @@ bool is_count(const Tensor& t) {
 }
 
 const void* raw_data(const Tensor& t) {
-  if (t.dtype() == f32) return t.data<float>();
-  if (t.dtype() == f64) return t.data<double>();
-  return t.data<std::int64_t>();
+  return dispatch_all(t.dtype(), [&]<class T>() -> const void* { return t.data<T>(); });
 }
 
 }  // namespace
@@ -229,12 +228,8 @@ void Optimizer::make_state(std::size_t group, std::size_t index, bool zero) {
       slot = zeros(shape, dtype);
     } else if (!zero) {
       continue;
-    } else if (dtype == f32) {
-      std::fill_n(slot.mutable_data<float>(), slot.numel(), 0.0f);
-    } else if (dtype == f64) {
-      std::fill_n(slot.mutable_data<double>(), slot.numel(), 0.0);
     } else {
-      std::fill_n(slot.mutable_data<std::int64_t>(), slot.numel(), std::int64_t{0});
+      dispatch_all(dtype, [&]<class T>() { std::fill_n(slot.mutable_data<T>(), slot.numel(), T{0}); });
     }
   }
   s.live = true;

@@ -113,7 +113,7 @@ void RMSprop::step() {
       const RMSpropCoefficients k{.alpha = o.alpha, .rest = 1 - o.alpha, .wd = o.weight_decay, .eps = o.eps,
                                   .mu = o.momentum, .rate = rate};
       const bool momentum = o.momentum > 0;
-      with_value_type(u.param.dtype(), [&]<class T>(T) {
+      dispatch_floating(u.param.dtype(), name().c_str(), [&]<class T>() {
         std::size_t slot = 2;
         T* buf = momentum ? u.state[slot++].mutable_data<T>() : nullptr;
         T* grad_avg = o.centered ? u.state[slot++].mutable_data<T>() : nullptr;

@@ -89,7 +89,7 @@ void SGD::step() {
     const double rate = lr(g);
     for (std::size_t i = 0; i < params(g).size(); ++i) {
       if (!prepare(g, i, u)) continue;
-      with_value_type(u.param.dtype(), [&]<class T>(T) {
+      dispatch_floating(u.param.dtype(), name().c_str(), [&]<class T>() {
         T* buf = u.state.empty() ? nullptr : u.state[0].mutable_data<T>();
         T* p = u.param.mutable_data<T>();
         if (o.weight_decay != 0) sgd_dispatch<T, true>(p, u.grad.data<T>(), buf, u.param.numel(), o, rate, u.fresh);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "tapegrad/autodiff/creation.hpp"
+#include "tapegrad/autodiff/dispatch.hpp"
 #include "tapegrad/autodiff/grad_mode.hpp"
 #include "file_support.hpp"
 
@@ -253,9 +254,7 @@ Tensor read_idx(const std::string& path, const IdxReadOptions& options) {
   NoGrad no_grad;
   Tensor out = zeros(Shape(dims), dtype);
   const auto n = static_cast<std::size_t>(numel);
-  if (dtype == f32) convert_from(*type, raw.data(), n, out.mutable_data<float>());
-  else if (dtype == f64) convert_from(*type, raw.data(), n, out.mutable_data<double>());
-  else convert_from(*type, raw.data(), n, out.mutable_data<std::int64_t>());
+  dispatch_all(dtype, [&]<class T>() { convert_from(*type, raw.data(), n, out.mutable_data<T>()); });
   return out;
 }
 

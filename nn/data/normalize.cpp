@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tapegrad/autodiff/creation.hpp"
+#include "tapegrad/autodiff/dispatch.hpp"
 #include "tapegrad/autodiff/grad_mode.hpp"
 #include "tapegrad/autodiff/ops.hpp"
 
@@ -80,9 +81,7 @@ Standardizer Standardizer::fit(const Tensor& train, const StandardizerOptions& o
   const std::int64_t cols = options.per_feature ? feature_shape.numel() : 1;
 
   std::vector<double> mean, stdev;
-  if (train.dtype() == f32) moments(train.data<float>(), rows, cols, mean, stdev);
-  else if (train.dtype() == f64) moments(train.data<double>(), rows, cols, mean, stdev);
-  else moments(train.data<std::int64_t>(), rows, cols, mean, stdev);
+  dispatch_all(train.dtype(), [&]<class T>() { moments(train.data<T>(), rows, cols, mean, stdev); });
   for (double& s : stdev) {
     if (s < options.min_std) s = 1.0;  // a constant feature; NaN (from NaN data) stays NaN
   }

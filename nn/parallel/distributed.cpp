@@ -12,6 +12,7 @@
 
 #include "mpi_check.hpp"
 #include "tapegrad/autodiff/creation.hpp"
+#include "tapegrad/autodiff/dispatch.hpp"
 
 namespace tg::nn::parallel {
 
@@ -34,24 +35,19 @@ struct Bucket {
   std::vector<double> f64_values;
 };
 
-MPI_Datatype mpi_type(Dtype dtype) { return dtype == f64 ? MPI_DOUBLE : MPI_FLOAT; }
+template <class T>
+MPI_Datatype mpi_type();
+template <>
+MPI_Datatype mpi_type<float>() { return MPI_FLOAT; }
+template <>
+MPI_Datatype mpi_type<double>() { return MPI_DOUBLE; }
 
 std::byte* writable_bytes(Tensor& t) {
-  switch (t.dtype()) {
-    case Dtype::f32: return reinterpret_cast<std::byte*>(t.mutable_data<float>());
-    case Dtype::f64: return reinterpret_cast<std::byte*>(t.mutable_data<double>());
-    case Dtype::i64: return reinterpret_cast<std::byte*>(t.mutable_data<std::int64_t>());
-  }
-  return nullptr;
+  return dispatch_all(t.dtype(), [&]<class T>() { return reinterpret_cast<std::byte*>(t.mutable_data<T>()); });
 }
 
 const std::byte* readable_bytes(const Tensor& t) {
-  switch (t.dtype()) {
-    case Dtype::f32: return reinterpret_cast<const std::byte*>(t.data<float>());
-    case Dtype::f64: return reinterpret_cast<const std::byte*>(t.data<double>());
-    case Dtype::i64: return reinterpret_cast<const std::byte*>(t.data<std::int64_t>());
-  }
-  return nullptr;
+  return dispatch_all(t.dtype(), [&]<class T>() { return reinterpret_cast<const std::byte*>(t.data<T>()); });
 }
 
 std::size_t byte_size(const Tensor& t) { return static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype()); }
@@ -129,7 +125,7 @@ void reduce_bucket(Bucket& b, int world_size) {
     }
   }
   check_mpi(MPI_Allreduce(MPI_IN_PLACE, values.data(), mpi_count(values.size(), "average_gradients"),
-                          mpi_type(b.dtype), MPI_SUM, MPI_COMM_WORLD),
+                          mpi_type<T>(), MPI_SUM, MPI_COMM_WORLD),
             "MPI_Allreduce of the gradients");
   const T scale = T(1) / static_cast<T>(world_size);
   for (std::size_t i = 0; i < b.params.size(); ++i) {
@@ -176,7 +172,7 @@ struct DistributedDataParallel::Buckets {
     }
     for (Bucket& b : list) {
       const std::size_t n = b.elements + b.params.size();
-      if (b.dtype == f64) b.f64_values.resize(n); else b.f32_values.resize(n);
+      dispatch_floating(b.dtype, "DistributedDataParallel", [&]<class T>() { values_of<T>(b).resize(n); });
     }
   }
 
@@ -234,7 +230,7 @@ void DistributedDataParallel::average_gradients() {
   if (buckets_->stale()) buckets_->build(model_.parameters(), options_.bucket_bytes);  // e.g. after model.to(f64)
   if (world_size_ > 1) {
     for (Bucket& b : buckets_->list) {
-      if (b.dtype == f64) reduce_bucket<double>(b, world_size_); else reduce_bucket<float>(b, world_size_);
+      dispatch_floating(b.dtype, "average_gradients", [&]<class T>() { reduce_bucket<T>(b, world_size_); });
     }
     if (options_.broadcast_buffers) broadcast_buffers();
     stats_.messages += static_cast<std::int64_t>(buckets_->list.size());
@@ -244,21 +240,6 @@ void DistributedDataParallel::average_gradients() {
 }
 
 std::int64_t DistributedDataParallel::bucket_count() const { return static_cast<std::int64_t>(buckets_->list.size()); }
-
-optim::FitOptions DistributedDataParallel::fit_options(optim::FitOptions options) {
-  auto user_hook = std::move(options.after_backward);
-  options.after_backward = [this, user_hook](double& batch_loss) {
-    average_gradients();
-    std::vector<double> loss{batch_loss};
-    sum_across_processes(loss);
-    batch_loss = loss[0] / world_size_;
-    if (user_hook) user_hook(batch_loss);
-  };
-  options.sum_across_processes = parallel::sum_across_processes;
-  options.writes_output = options.writes_output && writes_output();
-  options.verbose = options.verbose && (writes_output() || options_.verbose_all_ranks);
-  return options;
-}
 
 data::LoaderOptions DistributedDataParallel::shard(data::LoaderOptions options) const {
   options.rank = rank_;

@@ -239,7 +239,7 @@ TEST_CASE("Diagnostics in fit: per-epoch columns in the history, a report, hooks
   auto diag = std::make_unique<nn::Diagnostics>(net);
   const optim::LossFunction loss = [](const Tensor& out, const Tensor& y) { return nn::cross_entropy(out, y); };
   const optim::FitResult result =
-      optim::fit(net, loss, opt, train, {.epochs = 2, .validation = &validation, .callbacks = {diag->callback()}, .verbose = false});
+      optim::fit(net, loss, opt, train, {.epochs = 2, .validation = &validation, .callbacks = {optim::callback(*diag)}, .verbose = false});
 
   const optim::History& h = result.history;
   for (const char* metric : {"grad_norm_first", "grad_norm_last", "dead_relu_fraction", "saturation"}) {

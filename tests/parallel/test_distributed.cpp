@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "mpi_support.hpp"
+#include <tapegrad/optim/distributed.hpp>
 
 using namespace tg;
 using namespace tg::test;
@@ -133,7 +134,7 @@ TEST_CASE("fit with sharded loaders: the same weights and history as one process
                                         {.epochs = 3, .validation = &whole_validation, .scheduler = &whole_decay,
                                          .clip_grad_norm = 0.2, .verbose = false});
   const optim::FitResult r = optim::fit(model, kCrossEntropy, sgd, train,
-                                        ddp.fit_options({.epochs = 3, .validation = &validation, .scheduler = &decay,
+                                        optim::fit_options(ddp, {.epochs = 3, .validation = &validation, .scheduler = &decay,
                                                          .clip_grad_norm = 0.2, .progress = {.out = &progress, .interactive = false},
                                                          .history_csv = history}));
 
@@ -174,7 +175,7 @@ TEST_CASE("a non-finite loss on one rank stops every rank at the same batch") {
     const Tensor l = nn::cross_entropy(out, target);
     return ++calls == 2 && parallel::rank() == 1 ? l * std::numeric_limits<double>::infinity() : l;
   };
-  const optim::FitResult r = optim::fit(model, explodes_on_rank_1, sgd, train, ddp.fit_options({.epochs = 3, .verbose = false}));
+  const optim::FitResult r = optim::fit(model, explodes_on_rank_1, sgd, train, optim::fit_options(ddp, {.epochs = 3, .verbose = false}));
   CHECK(r.stop_reason.rfind("non-finite loss at epoch 1, batch 2 (inf)", 0) == 0);
   CHECK(r.epochs_run == 1);
 }
@@ -222,7 +223,7 @@ TEST_CASE("verbose_all_ranks lets every rank draw its progress bar; files still 
   data::DataLoader train(data::Dataset(x, y), ddp.shard({.batch_size = 16}));
   optim::SGD sgd(model.parameters(), {.lr = 0.1});
   std::ostringstream progress;
-  const optim::FitOptions options = ddp.fit_options({.epochs = 1, .progress = {.out = &progress, .interactive = false}});
+  const optim::FitOptions options = optim::fit_options(ddp, {.epochs = 1, .progress = {.out = &progress, .interactive = false}});
   CHECK(options.verbose);
   CHECK(options.writes_output == (parallel::rank() == 0));
   optim::fit(model, kCrossEntropy, sgd, train, options);

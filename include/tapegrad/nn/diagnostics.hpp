@@ -3,11 +3,12 @@
 // units, saturated sigmoid and tanh units, and a check that the output
 // activation fits the loss. A Diagnostics object watches a model through
 // forward hooks and records all of it per batch and per epoch, as a table or
-// as History columns that fit writes and plots:
+// as History columns that fit writes and plots (through optim::callback, in
+// optim/diagnostics_callback.hpp):
 //
 //     nn::Diagnostics diag(model);
 //     std::cout << nn::check_output_and_loss(model, nn::LossKind::cross_entropy).size();
-//     auto result = optim::fit(model, loss, opt, loader, {.callbacks = {diag.callback()}});
+//     auto result = optim::fit(model, loss, opt, loader, {.callbacks = {optim::callback(diag)}});
 //     std::cout << diag.report();
 #pragma once
 
@@ -17,7 +18,6 @@
 #include <string>
 #include <vector>
 
-#include "../optim/fit.hpp"
 #include "module.hpp"
 
 namespace tg::nn {
@@ -146,8 +146,8 @@ struct DiagnosticsOptions {
 /// Watches `model` through forward hooks on its ReLU, Sigmoid and Tanh
 /// modules (dead units, saturation) and on the modules that own parameters
 /// (their forward order), until it is destroyed. Gradient norms are taken by
-/// record_gradients() after each backward, which callback() does after
-/// every batch of fit. The model must outlive it.
+/// record_gradients() after each backward, which optim::callback(*this)
+/// does after every batch of fit. The model must outlive it.
 class Diagnostics {
  public:
   explicit Diagnostics(Module& model, DiagnosticsOptions options = {});
@@ -180,12 +180,6 @@ class Diagnostics {
   std::vector<std::string> warnings() const;
   /// Tables: layers (norms) and activations (dead, saturated), then warnings.
   std::string report() const;
-  /// For fit: begins an epoch on on_epoch_begin, records the gradients on
-  /// on_batch_end, and on on_epoch_end writes "grad_norm_first",
-  /// "grad_norm_last", "dead_relu_fraction" and "saturation" (those
-  /// measured) into the History, so they are written and plotted; it never
-  /// stops training. It shares this object's state and keeps it alive.
-  optim::Callback callback();
 
  private:
   struct State;

@@ -35,16 +35,19 @@
 #include <utility>
 #include <vector>
 
+#include "../autodiff/dispatch.hpp"
 #include "../autodiff/tensor.hpp"
+#include "../nn/stateful.hpp"
 
 namespace tg::optim {
 
 /// The base of every optimizer. Copying is disabled (a copy would share the
 /// parameters and the state silently); moving is allowed, but a schedule bound
-/// to an optimizer keeps its address.
-class Optimizer {
+/// to an optimizer keeps its address. A Stateful, so nn::save and nn::load
+/// take it as SaveOptions::optimizer.
+class Optimizer : public nn::Stateful {
  public:
-  virtual ~Optimizer();
+  ~Optimizer() override;
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
   Optimizer(Optimizer&&) = default;
@@ -58,7 +61,7 @@ class Optimizer {
   void zero_grad();
 
   /// "SGD", "Adam", ...: the name error messages start with.
-  const std::string& name() const { return name_; }
+  const std::string& name() const override { return name_; }
   std::size_t group_count() const { return groups_.size(); }
   /// The current learning rate of a group.
   double lr(std::size_t group = 0) const;
@@ -83,7 +86,7 @@ class Optimizer {
   /// The tensors are the optimizer's own (shared handles): writing into them
   /// changes the optimizer, and later steps change them. Copy them to keep a
   /// snapshot.
-  std::vector<std::pair<std::string, Tensor>> state() const;
+  std::vector<std::pair<std::string, Tensor>> state() const override;
   /// Restores a state() of an optimizer of the same kind built over
   /// parameters of the same shapes: the step count, every group's learning
   /// rate and the state of each parameter listed (values are copied in,
@@ -92,7 +95,7 @@ class Optimizer {
   /// anything: an unknown or duplicate name, a group or parameter out of
   /// range, a wrong shape, a parameter with part of its state, a missing
   /// "step" or learning rate throw InvalidArgument naming the entry.
-  void load_state(const std::vector<std::pair<std::string, Tensor>>& state);
+  void load_state(const std::vector<std::pair<std::string, Tensor>>& state) override;
 
  protected:
   explicit Optimizer(std::string name);
@@ -125,13 +128,6 @@ class Optimizer {
   bool prepare(std::size_t group, std::size_t index, Update& update);
   /// Counts one step; call it at the end of step().
   void count_step();
-  /// Calls f(float{}) or f(double{}) for a float32 or float64 parameter.
-  template <class F>
-  static void with_value_type(Dtype dtype, F&& f) {
-    if (dtype == f32) f(float{});
-    else f(double{});
-  }
-
   /// The " (group g)" to append to an option error when groups were given
   /// explicitly, "" otherwise.
   std::string group_label(std::size_t group, bool explicit_groups) const;

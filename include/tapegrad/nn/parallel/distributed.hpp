@@ -12,7 +12,7 @@
 //         ... build the model ...
 //         nn::parallel::DistributedDataParallel ddp(model);   // rank 0's weights everywhere
 //         data::DataLoader train(set, ddp.shard({.batch_size = 64, .shuffle = true, .seed = 42}));
-//         optim::fit(model, loss, adam, train, ddp.fit_options({.epochs = 10}));
+//         optim::fit(model, loss, adam, train, optim::fit_options(ddp, {.epochs = 10}));
 //         return 0;
 //       });
 //     }
@@ -26,7 +26,6 @@
 #include <vector>
 
 #include "../../autodiff/tensor.hpp"
-#include "../../optim/fit.hpp"
 #include "../data/loader.hpp"
 #include "../module.hpp"
 
@@ -94,9 +93,9 @@ struct AllreduceStats {
 /// copies rank 0's parameters and buffers to every rank, and
 /// average_gradients(), called after each backward, replaces every
 /// parameter's gradient by its mean over the ranks. Use it through
-/// fit_options() with optim::fit, or call average_gradients() in a
-/// hand-written loop between backward() and the optimizer's step. The model
-/// must outlive it; every rank must build the same architecture.
+/// optim::fit_options(ddp, ...) with optim::fit (optim/distributed.hpp), or
+/// call average_gradients() in a hand-written loop between backward() and
+/// the optimizer's step. The model must outlive it; every rank must build the same architecture.
 class DistributedDataParallel {
  public:
   /// Throws InvalidArgument (on every rank) when the ranks' models differ
@@ -119,16 +118,13 @@ class DistributedDataParallel {
   /// Copies rank 0's buffers to every rank.
   void broadcast_buffers();
 
-  /// `options` with the hooks filled in: gradients and the batch loss
-  /// averaged after each backward, the epoch's metrics and validation
-  /// summed over the ranks, history files and the progress bar from rank 0
-  /// only.
-  optim::FitOptions fit_options(optim::FitOptions options);
   /// `options` with this rank's place in the job, so the loader gives it its
   /// shard of each epoch (the same shuffled order on every rank).
   data::LoaderOptions shard(data::LoaderOptions options) const;
 
   int rank() const { return rank_; }
+  /// The options it was made with.
+  const DistributedOptions& options() const { return options_; }
   int world_size() const { return world_size_; }
   /// True on rank 0, the rank that writes files and progress.
   bool writes_output() const { return rank_ == 0; }

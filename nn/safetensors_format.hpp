@@ -1,6 +1,7 @@
 // The safetensors format itself: the header's JSON, parsed and checked or
-// written, and a file's bytes decoded into tensors. nn/checkpoint.cpp does
-// the file system (atomic writes, reads) and the models around it.
+// written, and a file's bytes decoded into tensors. nn/safetensors_file.cpp
+// does the file system (atomic writes, reads); nn/checkpoint.cpp the models
+// around it.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +12,7 @@
 #include <vector>
 
 #include "tapegrad/autodiff/shape.hpp"
-#include "tapegrad/nn/checkpoint.hpp"
+#include "tapegrad/nn/safetensors.hpp"
 
 namespace tg::nn::safetensors {
 
