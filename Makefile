@@ -65,14 +65,14 @@ test-tsan: deps
 	ninja -C build-tsan $(addprefix tests/test_,$(TSAN_SUITES))
 	@TSAN_OPTIONS=halt_on_error=1 scripts/run-tests.sh build-tsan $(TSAN_SUITES)
 
-# libFuzzer on every reader of outside bytes (IDX, CSV, checkpoints), each
+# libFuzzer on every reader of outside bytes (IDX, CSV, checkpoints, torch.save pickles), each
 # target for FUZZ_SECONDS; clang builds them in build-fuzz/ (installs clang
 # when missing). Seeds in fuzz/corpus/, what the runs find in build-fuzz/.
 FUZZ_SECONDS ?= 60
 fuzz:
 	@scripts/ensure-deps.sh clang libclang-rt-14-dev
 	@test -f build-fuzz/build.ninja || CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dbuildtype=plain -Doptimization=1 -Ddebug=true -Db_sanitize=address,undefined -Db_lundef=false -Dexamples=false
-	ninja -C build-fuzz fuzz/fuzz_idx fuzz/fuzz_csv fuzz/fuzz_safetensors fuzz/fuzz_checkpoint
+	ninja -C build-fuzz fuzz/fuzz_idx fuzz/fuzz_csv fuzz/fuzz_safetensors fuzz/fuzz_checkpoint fuzz/fuzz_unpickler
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:

@@ -89,9 +89,10 @@ struct TensorFile {
 void save_tensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
                   const std::map<std::string, std::string>& metadata = {});
 
-/// Reads a safetensors file of F32, F64 and I64 tensors. Throws
+/// Reads a safetensors file of F32, F64 and I64 tensors, and of F16 and
+/// BF16 ones (as written by PyTorch or NumPy), widened to float32. Throws
 /// CheckpointError for a file that is missing, unreadable, truncated or
-/// corrupt, or that holds another dtype (F16, BF16, ...).
+/// corrupt, or that holds another dtype (I32, U8, BOOL, ...).
 TensorFile load_tensors(const std::string& path);
 
 /// load_tensors from the bytes of a file in memory (`source` names it in
@@ -162,5 +163,9 @@ struct LoadResult {
 /// Values are copied into the existing tensors (Tensor::copy_), so handles an
 /// optimizer or a layer holds stay valid and see the loaded values.
 LoadResult load(Module& model, const std::string& path, const LoadOptions& options = {});
+
+/// load() of named tensors already read: a TensorFile from load_tensors(),
+/// load_pytorch_tensors() or built by hand; `source` names it in messages.
+LoadResult load(Module& model, const TensorFile& file, const std::string& source, const LoadOptions& options = {});
 
 }  // namespace tg::nn
