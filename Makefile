@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_FLAGS ?=
 
-.PHONY: all deps configure build test demo demo-mpi bench bench-allreduce test-sanitize test-tsan fuzz clean
+.PHONY: all deps configure build test install test-consumer demo demo-mpi bench bench-allreduce test-sanitize test-tsan fuzz clean
 
 # Open MPI refuses to start as root without these (harmless otherwise);
 # --oversubscribe lets 2 ranks share fewer cores.
@@ -26,6 +26,18 @@ build: deps configure
 
 test: build
 	@scripts/run-tests.sh $(BUILD)
+
+# Installs the libraries, headers, pkg-config files (tapegrad.pc,
+# tapegrad_mpi.pc) and the CMake package under PREFIX.
+PREFIX ?= /usr/local
+install: deps configure
+	meson configure $(BUILD) -Dprefix=$(abspath $(PREFIX))
+	meson install -C $(BUILD)
+
+# Builds and runs a CMake and a meson project against a `meson install
+# --destdir` copy of $(BUILD) (tests/consumer; CI runs it).
+test-consumer: build
+	@scripts/consumer-test.sh $(BUILD)
 
 # Trains the funnel MLP on Fashion-MNIST (installs Debian's
 # dataset-fashion-mnist when missing); DEMO_ARGS=--help lists the options.
