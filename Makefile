@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_FLAGS ?=
 
-.PHONY: all deps configure build test demo demo-mpi bench bench-allreduce test-sanitize test-tsan fuzz clean
+.PHONY: all deps configure build test install test-consumer demo demo-mpi bench bench-allreduce test-sanitize test-tsan fuzz clean
 
 # Open MPI refuses to start as root without these (harmless otherwise);
 # --oversubscribe lets 2 ranks share fewer cores.
@@ -26,6 +26,18 @@ build: deps configure
 
 test: build
 	@scripts/run-tests.sh $(BUILD)
+
+# Installs the libraries, headers, pkg-config files (tapegrad.pc,
+# tapegrad_mpi.pc) and the CMake package under PREFIX.
+PREFIX ?= /usr/local
+install: deps configure
+	meson configure $(BUILD) -Dprefix=$(abspath $(PREFIX))
+	meson install -C $(BUILD)
+
+# Builds and runs a CMake and a meson project against a `meson install
+# --destdir` copy of $(BUILD) (tests/consumer; CI runs it).
+test-consumer: build
+	@scripts/consumer-test.sh $(BUILD)
 
 # Trains the funnel MLP on Fashion-MNIST (installs Debian's
 # dataset-fashion-mnist when missing); DEMO_ARGS=--help lists the options.
@@ -65,14 +77,14 @@ test-tsan: deps
 	ninja -C build-tsan $(addprefix tests/test_,$(TSAN_SUITES))
 	@TSAN_OPTIONS=halt_on_error=1 scripts/run-tests.sh build-tsan $(TSAN_SUITES)
 
-# libFuzzer on every reader of outside bytes (IDX, CSV, checkpoints), each
+# libFuzzer on every reader of outside bytes (IDX, CSV, checkpoints, torch.save pickles), each
 # target for FUZZ_SECONDS; clang builds them in build-fuzz/ (installs clang
 # when missing). Seeds in fuzz/corpus/, what the runs find in build-fuzz/.
 FUZZ_SECONDS ?= 60
 fuzz:
 	@scripts/ensure-deps.sh clang libclang-rt-14-dev
 	@test -f build-fuzz/build.ninja || CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dbuildtype=plain -Doptimization=1 -Ddebug=true -Db_sanitize=address,undefined -Db_lundef=false -Dexamples=false
-	ninja -C build-fuzz fuzz/fuzz_idx fuzz/fuzz_csv fuzz/fuzz_safetensors fuzz/fuzz_checkpoint
+	ninja -C build-fuzz fuzz/fuzz_idx fuzz/fuzz_csv fuzz/fuzz_safetensors fuzz/fuzz_checkpoint fuzz/fuzz_unpickler
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:

@@ -47,7 +47,10 @@ void save(const Module& model, const std::string& path, const SaveOptions& optio
 }
 
 LoadResult load(Module& model, const std::string& path, const LoadOptions& options) {
-  TensorFile file = load_tensors(path);
+  return load(model, load_tensors(path), path, options);
+}
+
+LoadResult load(Module& model, const TensorFile& file, const std::string& path, const LoadOptions& options) {
   LoadResult result;
   result.metadata = file.metadata;
 

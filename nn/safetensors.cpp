@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "half_float.hpp"
 #include "tapegrad/autodiff/creation.hpp"
 #include "tapegrad/autodiff/dispatch.hpp"
 #include "tapegrad/autodiff/errors.hpp"
@@ -75,7 +76,9 @@ class HeaderReader {
       if (value == "F32") e.dtype = Dtype::f32;
       else if (value == "F64") e.dtype = Dtype::f64;
       else if (value == "I64") e.dtype = Dtype::i64;
-      else fail("'" + e.name + "' has dtype '" + value + "', which tapegrad does not read (it reads F32, F64 and I64)");
+      else if (value == "F16") e.stored = Entry::Stored::f16;  // e.dtype stays f32
+      else if (value == "BF16") e.stored = Entry::Stored::bf16;
+      else fail("'" + e.name + "' has dtype '" + value + "', which tapegrad does not read (it reads F32, F64, I64, F16 and BF16)");
       state_ = State::tensor;
       return true;
     }
@@ -189,7 +192,7 @@ class HeaderReader {
       if (!(seen_fields_ & (1u << static_cast<unsigned>(field)))) fail("'" + e.name + "' has no " + label);
     }
     // Every extent but zeros multiplied, so numel() cannot overflow even for an empty tensor.
-    std::uint64_t bytes = dtype_size(e.dtype);
+    std::uint64_t bytes = stored_size(e);
     for (std::int64_t extent : e.shape) {
       const auto n = static_cast<std::uint64_t>(extent);
       if (n != 0 && bytes > std::numeric_limits<std::int64_t>::max() / n) fail("the shape " + e.shape.str() + " of '" + e.name + "' is too large");
@@ -202,7 +205,7 @@ class HeaderReader {
            std::to_string(data_size_) + " bytes (truncated file?)");
     }
     if (e.end - e.begin != bytes) {
-      fail("'" + e.name + "' is " + dtype_code(e.dtype) + " " + e.shape.str() + ", " + std::to_string(bytes) +
+      fail("'" + e.name + "' is " + stored_code(e) + " " + e.shape.str() + ", " + std::to_string(bytes) +
            " bytes, but its data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "] hold " +
            std::to_string(e.end - e.begin));
     }
@@ -229,6 +232,19 @@ const char* dtype_code(Dtype dtype) {
     case Dtype::i64: return "I64";
   }
   return "?";
+}
+
+const char* stored_code(const Entry& entry) {
+  switch (entry.stored) {
+    case Entry::Stored::as_dtype: break;
+    case Entry::Stored::f16: return "F16";
+    case Entry::Stored::bf16: return "BF16";
+  }
+  return dtype_code(entry.dtype);
+}
+
+std::uint64_t stored_size(const Entry& entry) {
+  return entry.stored == Entry::Stored::as_dtype ? dtype_size(entry.dtype) : 2;
 }
 
 Header parse_header(std::string_view json, std::uint64_t data_size, const std::string& source) {
@@ -317,7 +333,13 @@ TensorFile decode(std::uint64_t file_size, const ReadAt& read_at, const std::str
   file.tensors.reserve(header.entries.size());
   for (Entry& e : header.entries) {
     Tensor t = zeros(e.shape, e.dtype);
-    if (e.end > e.begin) {
+    if (e.end > e.begin && e.stored != Entry::Stored::as_dtype) {
+      std::vector<std::uint16_t> halves(static_cast<std::size_t>(t.numel()));
+      read_at(8 + length + e.begin, e.end - e.begin, halves.data());
+      float* values = t.mutable_data<float>();
+      const bool f16 = e.stored == Entry::Stored::f16;
+      for (std::size_t i = 0; i < halves.size(); ++i) values[i] = f16 ? float16_to_float(halves[i]) : bfloat16_to_float(halves[i]);
+    } else if (e.end > e.begin) {
       void* values = dispatch_all(e.dtype, [&]<class T>() -> void* { return t.mutable_data<T>(); });
       read_at(8 + length + e.begin, e.end - e.begin, values);
     }

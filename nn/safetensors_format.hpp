@@ -24,7 +24,9 @@ inline constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;
 /// section.
 struct Entry {
   std::string name;
-  Dtype dtype = Dtype::f32;
+  Dtype dtype = Dtype::f32;  ///< the tensor's dtype once read
+  /// How the file stores it: as `dtype`, or as F16 / BF16 (read widened to float32).
+  enum class Stored { as_dtype, f16, bf16 } stored = Stored::as_dtype;
   Shape shape;
   std::uint64_t begin = 0;
   std::uint64_t end = 0;
@@ -39,11 +41,15 @@ struct Header {
 
 /// "F32", "F64", "I64".
 const char* dtype_code(Dtype dtype);
+/// The code of the entry's dtype in the file: dtype_code, or "F16", "BF16".
+const char* stored_code(const Entry& entry);
+/// Bytes per element in the file.
+std::uint64_t stored_size(const Entry& entry);
 
 /// Parses the JSON header of a file whose data section is `data_size` bytes
 /// and checks it all: a JSON object of tensor entries {dtype, shape,
 /// data_offsets} and an optional "__metadata__" of strings; no name twice;
-/// dtypes tapegrad reads; shapes of at most kMaxRank non-negative extents
+/// dtypes tapegrad reads (F32, F64, I64; F16 and BF16, widened to F32); shapes of at most kMaxRank non-negative extents
 /// whose byte size does not overflow; offsets that match dtype × shape and
 /// tile the data section exactly. Throws CheckpointError "checkpoint
 /// '<source>': <problem>".

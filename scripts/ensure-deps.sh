@@ -20,6 +20,9 @@ packages=(
   libbenchmark-dev  # bench/
   libcli11-dev      # command-line options of the demo and examples
   libopenmpi-dev openmpi-bin  # data-parallel training (nn/parallel) and its tests
+  libzip-dev        # PyTorch's torch.save archives (nn/pytorch)
+  python3-torch python3-numpy  # the interchange tests against real PyTorch (tests/nn/test_pytorch_interchange.cpp)
+  cmake             # the consumer test's CMake project (scripts/consumer-test.sh)
   "${demo_packages[@]}"
   "$@"
 )

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs each libFuzzer target of build-fuzz/ for a bounded time:
-#   scripts/fuzz.sh [seconds per target] [target...]   (default 60 s; idx csv safetensors checkpoint)
+#   scripts/fuzz.sh [seconds per target] [target...]   (default 60 s; idx csv safetensors checkpoint unpickler)
 # New inputs go to build-fuzz/corpus/<target>/ (the seeds in fuzz/corpus/
 # stay as they are); a crash is saved as build-fuzz/crashes/<target>-crash-*
 # and fails the run. Prints one line per target: executions, coverage, corpus.
@@ -25,7 +25,7 @@ fi
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(idx csv safetensors checkpoint)
+[ ${#targets[@]} -gt 0 ] || targets=(idx csv safetensors checkpoint unpickler)
 
 status=0
 summary=()

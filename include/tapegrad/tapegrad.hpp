@@ -27,6 +27,7 @@
 #include "nn/losses.hpp"
 #include "nn/module.hpp"
 #include "nn/perceptron.hpp"
+#include "nn/pytorch.hpp"
 #include "nn/normalization.hpp"
 #include "nn/recurrent.hpp"
 #include "nn/safetensors.hpp"

@@ -223,6 +223,24 @@ TEST_CASE("dtypes: float32 and float64 convert by default, or are refused; int64
   CHECK_ERROR(nn::CheckpointError, nn::load(strict, path), "dtype mismatch: weight is float32 in the model, int64 in the file");
 }
 
+TEST_CASE("F16 and BF16 tensors (PyTorch's, NumPy's) are read widened to float32") {
+  // float16 1, -2, 65504 (the largest), 2^-24 (the smallest subnormal), inf; bfloat16 1, -3.140625, NaN.
+  const std::vector<std::uint16_t> halves = {0x3c00, 0xc000, 0x7bff, 0x0001, 0x7c00, 0x3f80, 0xc049, 0x7fc0};
+  std::vector<std::uint8_t> bytes = make_file(
+      R"({"h": {"dtype": "F16", "shape": [5], "data_offsets": [0, 10]}, "b": {"dtype": "BF16", "shape": [3], "data_offsets": [10, 16]}})",
+      16);
+  std::memcpy(bytes.data() + bytes.size() - 16, halves.data(), 16);
+  const nn::TensorFile file = nn::decode_tensors(bytes, "halves.safetensors");
+  CHECK(file.get("h").dtype() == f32);
+  const std::vector<float> h = file.get("h").to_vector<float>();
+  CHECK(std::vector<float>(h.begin(), h.end() - 1) == std::vector<float>{1, -2, 65504, std::ldexp(1.0f, -24)});
+  CHECK(std::isinf(h.back()));
+  const std::vector<float> b = file.get("b").to_vector<float>();
+  CHECK(b[0] == 1);
+  CHECK(b[1] == -3.140625f);
+  CHECK(std::isnan(b[2]));
+}
+
 TEST_CASE("a truncated file is refused at every cut, naming what is missing") {
   TempDir dir;
   const std::string path = dir / "m.safetensors";
@@ -286,7 +304,8 @@ TEST_CASE("corrupt headers: each problem named") {
       {"{" + a4 + "} x", 4, "the header is not valid JSON"},
       {"", 0, "the header is not valid JSON"},
       {"{\"bad\xff\": 1}", 0, "the header is not valid JSON"},
-      {R"({"a": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}})", 4, "'a' has dtype 'F16', which tapegrad does not read (it reads F32, F64 and I64)"},
+      {R"({"a": {"dtype": "I32", "shape": [2], "data_offsets": [0, 8]}})", 8, "'a' has dtype 'I32', which tapegrad does not read (it reads F32, F64, I64, F16 and BF16)"},
+      {R"({"a": {"dtype": "F16", "shape": [3], "data_offsets": [0, 4]}})", 4, "'a' is F16 (3,), 6 bytes, but its data_offsets [0, 4] hold 4"},
       {R"({"a": {"dtype": 32, "shape": [2], "data_offsets": [0, 4]}})", 4, "the dtype of 'a' must be a string, got 32"},
       {R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})", 4, "'a' ends at byte 8 of the data section, which has only 4 bytes"},
       {R"({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})", 8, "'a' is F32 (3,), 12 bytes, but its data_offsets [0, 8] hold 8"},

@@ -3,6 +3,8 @@
 // caller's source file and line.
 #pragma once
 
+#include "../requires_cxx20.hpp"
+
 #include <source_location>
 #include <stdexcept>
 #include <string>

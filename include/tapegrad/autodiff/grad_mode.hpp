@@ -1,6 +1,8 @@
 // Grad mode: whether ops record onto the tape. Per thread.
 #pragma once
 
+#include "../requires_cxx20.hpp"
+
 #include <cstdint>
 
 namespace tg {

@@ -5,6 +5,8 @@
 // e.g. between phases of a hand-written loop that use different sizes.
 #pragma once
 
+#include "../requires_cxx20.hpp"
+
 #include <cstddef>
 
 namespace tg {

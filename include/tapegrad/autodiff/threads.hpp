@@ -2,6 +2,8 @@
 // the calling thread; matrix products run on OpenBLAS's pool.
 #pragma once
 
+#include "../requires_cxx20.hpp"
+
 namespace tg {
 
 /// Sets the number of threads of the BLAS pool (>= 1). Results are

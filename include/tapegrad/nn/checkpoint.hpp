@@ -92,4 +92,8 @@ struct LoadResult {
 /// optimizer or a layer holds stay valid and see the loaded values.
 LoadResult load(Module& model, const std::string& path, const LoadOptions& options = {});
 
+/// load() of named tensors already read: a TensorFile from load_tensors(),
+/// load_pytorch_tensors() or built by hand; `source` names it in messages.
+LoadResult load(Module& model, const TensorFile& file, const std::string& source, const LoadOptions& options = {});
+
 }  // namespace tg::nn

@@ -70,9 +70,10 @@ struct TensorFile {
 void save_tensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
                   const std::map<std::string, std::string>& metadata = {});
 
-/// Reads a safetensors file of F32, F64 and I64 tensors. Throws
+/// Reads a safetensors file of F32, F64 and I64 tensors, and of F16 and
+/// BF16 ones (as written by PyTorch or NumPy), widened to float32. Throws
 /// CheckpointError for a file that is missing, unreadable, truncated or
-/// corrupt, or that holds another dtype (F16, BF16, ...).
+/// corrupt, or that holds another dtype (I32, U8, BOOL, ...).
 TensorFile load_tensors(const std::string& path);
 
 /// load_tensors from the bytes of a file in memory (`source` names it in

@@ -2,6 +2,8 @@
 // drawn as SVG.
 #pragma once
 
+#include "../requires_cxx20.hpp"
+
 #include <string>
 #include <vector>
 

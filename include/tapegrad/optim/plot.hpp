@@ -2,6 +2,8 @@
 // test, drawn with no tool beyond a text file.
 #pragma once
 
+#include "../requires_cxx20.hpp"
+
 #include <string>
 #include <vector>
 

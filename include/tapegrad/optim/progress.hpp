@@ -2,6 +2,8 @@
 // plain line per epoch otherwise (CI logs, files).
 #pragma once
 
+#include "../requires_cxx20.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>

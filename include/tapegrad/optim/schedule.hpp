@@ -7,6 +7,8 @@
 // ReduceLROnPlateau), in their closed forms.
 #pragma once
 
+#include "../requires_cxx20.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>

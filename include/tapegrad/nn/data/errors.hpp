@@ -2,6 +2,8 @@
 // what its format says.
 #pragma once
 
+#include "../../requires_cxx20.hpp"
+
 #include <stdexcept>
 
 namespace tg::data {
