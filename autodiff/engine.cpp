@@ -72,6 +72,19 @@ void check_grad(const Node& node, std::size_t input, const Tensor& g, const Shap
   }
 }
 
+// A leaf that set_data() gave another shape or dtype after the op used it
+// gets a gradient that no longer fits: that is the cause to name.
+void check_leaf_grad(const Node& node, std::size_t input, const Tensor& g, const Edge& edge) {
+  const TensorImpl& leaf = *edge.leaf;
+  if (leaf.data_changes != edge.leaf_data_changes && (g.shape() != leaf.shape || g.dtype() != leaf.dtype)) {
+    throw GraphError("backward: input " + std::to_string(input) + " of " + describe(node) +
+                     " is a leaf that set_data() changed to " + leaf.shape.str() + " " +
+                     dtype_name(leaf.dtype) + " after the op used it as " + g.shape().str() + " " +
+                     dtype_name(g.dtype()) + "; run the forward pass again after set_data");
+  }
+  check_grad(node, input, g, leaf.shape, leaf.dtype);
+}
+
 }  // namespace
 
 void run_backward(const BackwardRequest& request) {
@@ -171,7 +184,7 @@ void run_backward(const BackwardRequest& request) {
           check_grad(*node, i, gi, edge.node->out_shape, edge.node->out_dtype);
           accumulate(edge.node->pending_grad, std::move(gi), create_graph);
         } else {
-          check_grad(*node, i, gi, edge.leaf->shape, edge.leaf->dtype);
+          check_leaf_grad(*node, i, gi, edge);
           if (request.on_leaf_grad) {
             request.on_leaf_grad(edge.leaf.get(), std::move(gi));
           } else {

@@ -109,7 +109,13 @@ bool VjpContext::needs(std::size_t i) const { return self_->edges[i].active(); }
 
 void VjpContext::set(std::size_t i, Tensor grad) { grads_[i] = std::move(grad); }
 
-Saved::Saved(const Saved& other) : tensor_(other.tensor_), version_(other.version_) {
+Saved::Saved(const Tensor& t) : tensor_(t) {
+  if (!t.defined()) return;
+  storage_ = t.impl()->storage;
+  version_ = storage_->version();
+}
+
+Saved::Saved(const Saved& other) : tensor_(other.tensor_), storage_(other.storage_), version_(other.version_) {
   if (std::vector<Tensor>* out = saved_collector(); out && tensor_.defined()) out->push_back(tensor_);
 }
 
@@ -120,6 +126,12 @@ SavedCollector::SavedCollector(std::vector<Tensor>& out) : previous_(saved_colle
 SavedCollector::~SavedCollector() { saved_collector() = previous_; }
 
 const Tensor& Saved::get() const {
+  if (tensor_.defined() && tensor_.impl()->storage.get() != storage_.get()) {
+    throw std::runtime_error("a tensor it saved, of shape " + tensor_.shape().str() +
+                             ", was given new values by set_data() after the op used it (its shape "
+                             "is now " + tensor_.impl()->shape.str() + "); run the forward pass "
+                             "again after set_data");
+  }
   if (tensor_.defined() && tensor_.impl()->storage->version() != version_) {
     throw std::runtime_error("a tensor it saved, of shape " + tensor_.shape().str() +
                              ", was modified in place after the op used it (storage version " +
@@ -154,6 +166,7 @@ Edge make_edge(const Tensor& input) {
     edge.node = impl->grad_fn;
   } else if (impl->requires_grad) {
     edge.leaf = input.impl_ptr();
+    edge.leaf_data_changes = impl->data_changes;
   }
   return edge;
 }

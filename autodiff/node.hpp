@@ -18,6 +18,18 @@
 // tensor remembers the version it was saved at and refuses to be read after
 // a change, and the engine names the op whose VJP tried.
 //
+// Note [Saved tensors and set_data]
+// A version belongs to a storage, but set_data() swaps the storage under a
+// TensorImpl: a Saved holding that leaf would compare the new storage's
+// version (which started at 0, or stands anywhere) with the number it took
+// from the old one, and could find them equal. So a Saved also keeps the
+// storage it saw (a StoragePtr: the very buffer, alive, so no address reuse
+// can make a different buffer look like it) and get() refuses when the
+// tensor now points to another one. Versions are then only ever compared
+// within one storage, where they are monotone. An edge to a leaf keeps the
+// leaf's set_data count at record time, so a gradient whose shape no longer
+// matches the leaf is blamed on the set_data that changed it, not on the VJP.
+//
 // Note [Counting saved tensors]
 // What a record saved lives inside its VJP closure, which nothing can look
 // into. To count it (tape_report in graph.cpp), a record copies its closure
@@ -72,6 +84,8 @@ void release_node(std::shared_ptr<Node>&& node);
 struct Edge {
   std::shared_ptr<Node> node;
   std::shared_ptr<TensorImpl> leaf;
+  /// The leaf's set_data count when the op used it (see Note [Saved tensors and set_data]).
+  std::uint32_t leaf_data_changes = 0;
   bool active() const { return node || leaf; }
 };
 
@@ -100,8 +114,7 @@ class EdgeList {
 class Saved {
  public:
   Saved() = default;
-  Saved(const Tensor& t)  // NOLINT: implicit, so captures read [x = Saved(x)] or saved(y)
-      : tensor_(t), version_(t.defined() ? t.impl()->storage->version() : 0) {}
+  Saved(const Tensor& t);  // NOLINT: implicit, so captures read [x = Saved(x)] or saved(y)
   Saved(Saved&&) noexcept = default;
   Saved& operator=(Saved&&) noexcept = default;
   /// Reports the tensor to an active SavedCollector (see Note [Counting saved tensors]).
@@ -113,6 +126,7 @@ class Saved {
 
  private:
   Tensor tensor_;
+  StoragePtr storage_;  // the buffer saved (see Note [Saved tensors and set_data])
   std::uint32_t version_ = 0;
 };
 

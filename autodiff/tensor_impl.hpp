@@ -38,6 +38,10 @@ class TensorImpl {
   std::shared_ptr<detail::Node> grad_fn;
   /// Accumulated gradient of a leaf.
   Tensor grad;
+
+  // --- engine (see Note [Saved tensors and set_data] in node.hpp) ---
+  /// How many times set_data() gave this leaf another storage.
+  std::uint32_t data_changes = 0;
 };
 
 namespace detail {
