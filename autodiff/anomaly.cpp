@@ -81,11 +81,12 @@ void check_forward_anomaly(const Node& node, const TensorImpl& out) {
   // A leaf input that already holds NaN or Inf brought it in: say so.
   for (std::size_t i = 0; i < node.edges.size(); ++i) {
     const Edge& edge = node.edges[i];
-    if (!edge.leaf) continue;
-    const NonFinite in = scan(*edge.leaf);
+    const std::shared_ptr<TensorImpl> leaf = edge.leaf.lock();
+    if (!leaf) continue;
+    const NonFinite in = scan(*leaf);
     if (in.count > 0) {
       message += "; its input " + std::to_string(i) + " (a leaf) already held non-finite values: " +
-                 describe_found(in, "the leaf", *edge.leaf);
+                 describe_found(in, "the leaf", *leaf);
     }
   }
   throw AnomalyError(with_site(message, node.site), node.name, AnomalyError::Pass::forward);

@@ -8,8 +8,31 @@
 // to its inputs' records, or to leaves. This is a topological order, as
 // Stan's reverse order of construction is, and it works for graphs that
 // several threads built or that mix several tapes.
+//
+// Note [Thread model]
+// PyTorch's model, which users know: recording is per thread (grad mode,
+// anomaly mode and the tape counters are thread_local); several threads may
+// run backward passes through one graph at the same time, and accumulate
+// into one leaf's .grad at the same time.
+// - A pass keeps its bookkeeping (which records it reached, how many of each
+//   one's consumers are still to run, the gradient summed so far) in its own
+//   table (Pass below), never on the records: the records of a graph are
+//   read-only during backward, so passes over a shared graph do not see each
+//   other's sums.
+// - Releasing a record that another pass still runs through is deferred to
+//   the last pass holding it (Note [Releasing a shared record] in node.hpp).
+//   To run several passes through one graph, every one but the last needs
+//   retain_graph, as in one thread; a pass reaching a record already
+//   released fails with the released-records error.
+// - A leaf's .grad is summed under a lock (leaf_lock, a fixed set of mutexes
+//   chosen by address), including a VJP's in-place sum (Note [Accumulating in
+//   place]), which holds the lock until the VJP returns.
+// What stays the caller's to order, as in PyTorch: reading or replacing a
+// .grad (an optimizer step, zero_grad) while another thread's backward sums
+// into it, and writing a tensor a record saved while a backward reads it.
 #include "engine.hpp"
 
+#include <mutex>
 #include <optional>
 #include <sstream>
 
@@ -21,11 +44,6 @@
 
 namespace tg::detail {
 namespace {
-
-std::uint64_t next_visit_mark() {
-  static thread_local std::uint64_t mark = 0;
-  return ++mark;
-}
 
 std::string describe(const Node& node) {
   std::ostringstream out;
@@ -75,51 +93,117 @@ void check_grad(const Node& node, std::size_t input, const Tensor& g, const Shap
   }
 }
 
+// A leaf that set_data() gave another shape or dtype after the op used it
+// gets a gradient that no longer fits: that is the cause to name.
+void check_leaf_grad(const Node& node, std::size_t input, const Tensor& g, const Edge& edge,
+                     const TensorImpl& leaf) {
+  if (leaf.data_changes != edge.leaf_data_changes && (g.shape() != leaf.shape || g.dtype() != leaf.dtype)) {
+    throw GraphError("backward: input " + std::to_string(input) + " of " + describe(node) +
+                     " is a leaf that set_data() changed to " + leaf.shape.str() + " " +
+                     dtype_name(leaf.dtype) + " after the op used it as " + g.shape().str() + " " +
+                     dtype_name(g.dtype()) + "; run the forward pass again after set_data");
+  }
+  check_grad(node, input, g, leaf.shape, leaf.dtype);
+}
+
+// One backward pass's bookkeeping (see Note [Thread model]): per reached
+// record, its consumers still to run and the gradient summed so far, found
+// through an open-addressing table keyed by the record's address.
+struct Pass {
+  struct Entry {
+    std::shared_ptr<Node> node;
+    int consumers = 0;
+    Tensor grad;
+    bool held = true;  // this pass still holds the record (Note [Releasing a shared record])
+  };
+  std::vector<Entry> entries;
+  std::vector<std::pair<Node*, std::uint32_t>> slots = std::vector<std::pair<Node*, std::uint32_t>>(64);
+
+  Pass() = default;
+  Pass(const Pass&) = delete;
+  Pass& operator=(const Pass&) = delete;
+  // A pass left by an exception lets go of what it still holds, releasing nothing.
+  ~Pass() {
+    for (std::uint32_t e = 0; e < entries.size(); ++e) let_go(e, false);
+    for (Entry& entry : entries) release_node(std::move(entry.node));
+  }
+
+  std::size_t slot_of(const Node* node) const {
+    const auto h = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(node)) * 0x9E3779B97F4A7C15ull;
+    return static_cast<std::size_t>(h >> 32) & (slots.size() - 1);
+  }
+  // The entry of `node`, added when new (second: true).
+  std::pair<std::uint32_t, bool> find_or_add(const std::shared_ptr<Node>& node) {
+    if (2 * (entries.size() + 1) > slots.size()) grow();
+    for (std::size_t s = slot_of(node.get());; s = (s + 1) & (slots.size() - 1)) {
+      if (slots[s].first == node.get()) return {slots[s].second, false};
+      if (!slots[s].first) {
+        const auto index = static_cast<std::uint32_t>(entries.size());
+        slots[s] = {node.get(), index};
+        entries.emplace_back().node = node;
+        return {index, true};
+      }
+    }
+  }
+  std::uint32_t index_of(const Node* node) const {
+    for (std::size_t s = slot_of(node);; s = (s + 1) & (slots.size() - 1))
+      if (slots[s].first == node) return slots[s].second;
+  }
+  std::size_t place(const Node* node) const {
+    std::size_t s = slot_of(node);
+    while (slots[s].first) s = (s + 1) & (slots.size() - 1);
+    return s;
+  }
+  void grow() {
+    std::vector<std::pair<Node*, std::uint32_t>> old(slots.size() * 2);
+    old.swap(slots);
+    for (const auto& [n, index] : old)
+      if (n) slots[place(n)] = {n, index};
+  }
+  void let_go(std::uint32_t e, bool release) {
+    Entry& entry = entries[e];
+    if (!entry.held) return;
+    entry.held = false;
+    entry.grad = Tensor();
+    entry.node->let_go(release);
+  }
+};
+
 }  // namespace
 
 void run_backward(const BackwardRequest& request) {
   const bool create_graph = request.create_graph;
   const bool retain = request.retain_graph || create_graph;
   const bool anomaly = anomaly_flag();  // see Note [Anomaly detection]
-  const std::uint64_t mark = next_visit_mark();
 
-  // Discover the reachable records and count each one's consumers.
-  std::vector<std::shared_ptr<Node>> reached;
-  struct Cleanup {
-    std::vector<std::shared_ptr<Node>>& nodes;
-    ~Cleanup() {
-      for (auto& node : nodes) {
-        node->pending_grad = Tensor();
-        release_node(std::move(node));
+  // Discover the reachable records, hold each (Note [Releasing a shared
+  // record]) and count each one's consumers, in this pass's own table.
+  Pass pass;
+  std::vector<std::uint32_t> stack;
+  auto visit = [&](const std::shared_ptr<Node>& node) -> std::uint32_t {
+    const auto [index, inserted] = pass.find_or_add(node);
+    if (inserted) {
+      if (!node->hold()) {
+        pass.entries[index].held = false;  // nothing to let go of
+        throw GraphError("backward: the records of " + describe(*node) +
+                         " were already released by an earlier backward(); pass "
+                         "{.retain_graph = true} to the first backward to run a second one");
       }
+      stack.push_back(index);
     }
-  } cleanup{reached};
-
-  std::vector<Node*> stack;
-  auto visit = [&](const std::shared_ptr<Node>& node) {
-    if (node->visit_mark == mark) return;
-    node->visit_mark = mark;
-    node->pending_consumers = 0;
-    reached.push_back(node);
-    stack.push_back(node.get());
+    return index;
   };
   for (const Tensor& root : request.roots)
     if (root.impl()->grad_fn) visit(root.impl()->grad_fn);
   while (!stack.empty()) {
-    Node* node = stack.back();
+    Node& node = *pass.entries[stack.back()].node;
     stack.pop_back();
-    if (node->released) {
-      throw GraphError("backward: the records of " + describe(*node) +
-                       " were already released by an earlier backward(); pass "
-                       "{.retain_graph = true} to the first backward to run a second one");
-    }
-    for (std::size_t i = 0; i < node->edges.size(); ++i) {
-      const Edge& edge = node->edges[i];
+    for (std::size_t i = 0; i < node.edges.size(); ++i) {
+      const Edge& edge = node.edges[i];
       if (edge.node) {
-        visit(edge.node);
-        ++edge.node->pending_consumers;
-      } else if (edge.leaf && request.on_leaf_reached) {
-        request.on_leaf_reached(edge.leaf.get());
+        ++pass.entries[visit(edge.node)].consumers;
+      } else if (request.on_leaf_reached) {
+        if (const std::shared_ptr<TensorImpl> leaf = edge.leaf.lock()) request.on_leaf_reached(leaf.get());
       }
     }
   }
@@ -129,7 +213,7 @@ void run_backward(const BackwardRequest& request) {
     TensorImpl* root = request.roots[r].impl();
     Tensor seed = request.seeds[r];
     if (root->grad_fn) {
-      accumulate(root->grad_fn->pending_grad, std::move(seed), create_graph);
+      accumulate(pass.entries[pass.index_of(root->grad_fn.get())].grad, std::move(seed), create_graph);
     } else if (request.on_leaf_grad) {
       request.on_leaf_grad(root, std::move(seed));
     } else {
@@ -137,25 +221,33 @@ void run_backward(const BackwardRequest& request) {
     }
   }
 
-  std::vector<std::shared_ptr<Node>> ready;
-  for (const auto& node : reached)
-    if (node->pending_consumers == 0) ready.push_back(node);
+  std::vector<std::uint32_t> ready;
+  for (std::uint32_t e = 0; e < pass.entries.size(); ++e)
+    if (pass.entries[e].consumers == 0) ready.push_back(e);
 
   std::optional<EnableGrad> record_backward;
   std::optional<NoGrad> plain_backward;
   if (create_graph) record_backward.emplace(); else plain_backward.emplace();
 
+  std::vector<Tensor*> pending;
   while (!ready.empty()) {
-    std::shared_ptr<Node> node = std::move(ready.back());
+    const std::uint32_t e = ready.back();
     ready.pop_back();
-    Tensor g = std::move(node->pending_grad);
-    node->pending_grad = Tensor();
+    const std::shared_ptr<Node>& node = pass.entries[e].node;
+    Tensor g = std::move(pass.entries[e].grad);
+    pass.entries[e].grad = Tensor();
     if (request.on_node_grad) request.on_node_grad(node.get(), g);
+
+    const std::size_t n_edges = node->edges.size();
+    pending.assign(n_edges, nullptr);
+    for (std::size_t i = 0; i < n_edges; ++i)
+      if (const Edge& edge = node->edges[i]; edge.node) pending[i] = &pass.entries[pass.index_of(edge.node.get())].grad;
 
     if (g.defined()) {
       // See Note [Accumulating in place]: the same conditions as accumulate()
       // and accumulate_leaf() below.
-      VjpContext ctx(node, create_graph, {.records = !anomaly, .leaves = !anomaly && !request.on_leaf_grad});
+      VjpContext ctx(node, create_graph, {.records = !anomaly, .leaves = !anomaly && !request.on_leaf_grad},
+                     pending.data());
       try {
         node->vjp(g, ctx);
       } catch (const AnomalyError& e) {
@@ -165,29 +257,33 @@ void run_backward(const BackwardRequest& request) {
       } catch (const std::exception& e) {
         throw GraphError("backward: the VJP of " + describe(*node) + " failed: " + e.what());
       }
+      ctx.unlock_leaves();
       if (anomaly) [[unlikely]] check_backward_anomaly(*node, g, ctx);
-      for (std::size_t i = 0; i < node->edges.size(); ++i) {
+      for (std::size_t i = 0; i < n_edges; ++i) {
         Tensor& gi = ctx.grad(i);
         const Edge& edge = node->edges[i];
-        if (!gi.defined() || !edge.active()) continue;
+        if (!gi.defined()) continue;
         if (edge.node) {
           check_grad(*node, i, gi, edge.node->out_shape, edge.node->out_dtype);
-          accumulate(edge.node->pending_grad, std::move(gi), create_graph);
-        } else {
-          check_grad(*node, i, gi, edge.leaf->shape, edge.leaf->dtype);
+          accumulate(*pending[i], std::move(gi), create_graph);
+        } else if (const std::shared_ptr<TensorImpl> leaf = edge.leaf.lock()) {  // gone: nobody can read its .grad
+          check_leaf_grad(*node, i, gi, edge, *leaf);
           if (request.on_leaf_grad) {
-            request.on_leaf_grad(edge.leaf.get(), std::move(gi));
+            request.on_leaf_grad(leaf.get(), std::move(gi));
           } else {
-            accumulate_leaf(*edge.leaf, std::move(gi), create_graph);
+            std::lock_guard<std::mutex> lock(leaf_lock(leaf.get()));
+            accumulate_leaf(*leaf, std::move(gi), create_graph);
           }
         }
       }
     }
-    for (std::size_t i = 0; i < node->edges.size(); ++i) {
+    for (std::size_t i = 0; i < n_edges; ++i) {
       const Edge& edge = node->edges[i];
-      if (edge.node && --edge.node->pending_consumers == 0) ready.push_back(edge.node);
+      if (!edge.node) continue;
+      const std::uint32_t child = pass.index_of(edge.node.get());
+      if (--pass.entries[child].consumers == 0) ready.push_back(child);
     }
-    if (!retain) node->release();
+    pass.let_go(e, /*release=*/!retain);
   }
 }
 

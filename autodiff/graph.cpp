@@ -109,10 +109,10 @@ std::string to_dot(const Tensor& output) {
       std::string from;
       if (edge.node) {
         from = "op" + std::to_string(record_id.at(edge.node.get()));
-      } else if (edge.leaf) {
-        auto [it, added] = leaf_id.emplace(edge.leaf.get(), leaf_id.size());
+      } else if (const std::shared_ptr<TensorImpl> leaf = edge.leaf.lock()) {
+        auto [it, added] = leaf_id.emplace(leaf.get(), leaf_id.size());
         from = "leaf" + std::to_string(it->second);
-        if (added) out << "  " << from << " [shape=ellipse, label=\"" << leaf_label(*edge.leaf) << "\"];\n";
+        if (added) out << "  " << from << " [shape=ellipse, label=\"" << leaf_label(*leaf) << "\"];\n";
       } else {
         from = "const" + std::to_string(constants++);
         out << "  " << from << " [shape=ellipse, style=dashed, label=\"no grad\"];\n";
@@ -167,7 +167,7 @@ TapeReport tape_report(const Tensor& output) {
       continue;
     }
     for (std::size_t i = 0; i < node->edges.size(); ++i)
-      if (node->edges[i].leaf) leaves.insert(node->edges[i].leaf.get());
+      if (const std::shared_ptr<TensorImpl> leaf = node->edges[i].leaf.lock()) leaves.insert(leaf.get());
     saved.clear();
     node->collect_saved(saved);
     for (const Tensor& t : saved) {

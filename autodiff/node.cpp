@@ -1,5 +1,7 @@
 #include "node.hpp"
 
+#include <algorithm>
+
 namespace tg {
 namespace detail {
 
@@ -86,20 +88,65 @@ void Node::release() {
   edges.clear();
 }
 
-VjpContext::VjpContext(const std::shared_ptr<Node>& self, bool create_graph, InPlace in_place)
+bool Node::hold() {
+  std::uint32_t holds = holds_.load(std::memory_order_acquire);
+  do {
+    if (holds & kReleaseAsked) return false;
+  } while (!holds_.compare_exchange_weak(holds, holds + 1, std::memory_order_acq_rel));
+  return true;
+}
+
+void Node::let_go(bool release_it) {
+  if (release_it) holds_.fetch_or(kReleaseAsked, std::memory_order_acq_rel);
+  // The last holder with the release asked for releases; no pass can hold the
+  // record again once the bit is set, so exactly one thread gets here.
+  if (holds_.fetch_sub(1, std::memory_order_acq_rel) == (kReleaseAsked | 1)) release();
+}
+
+std::mutex& leaf_lock(const TensorImpl* leaf) {
+  static std::array<std::mutex, 64> locks;
+  const auto h = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(leaf)) * 0x9E3779B97F4A7C15ull;
+  return locks[static_cast<std::size_t>(h >> 58)];
+}
+
+VjpContext::VjpContext(const std::shared_ptr<Node>& self, bool create_graph, InPlace in_place,
+                       Tensor* const* pending)
     : self_(self), create_graph_(create_graph), in_place_(create_graph ? InPlace{} : in_place),
-      grads_(self->edges.size()) {}
+      pending_(pending), grads_(self->edges.size()) {
+  if (!pending_) in_place_.records = false;
+}
+
+void VjpContext::unlock_leaves() {
+  for (std::mutex* m : locked_) m->unlock();
+  locked_.clear();
+  kept_leaves_.clear();
+}
 
 Tensor* VjpContext::accumulated(std::size_t i) {
   const Edge& edge = self_->edges[i];
   if (edge.node && in_place_.records) {
-    Tensor& sum = edge.node->pending_grad;
+    Tensor& sum = *pending_[i];
     const bool alone = sum.defined() && sum.impl_ptr().use_count() == 1 &&
                        sum.impl()->storage->use_count() == 1 && !sum.impl()->grad_fn && sum.impl()->contiguous;
     return alone ? &sum : nullptr;
   }
-  if (edge.leaf && in_place_.leaves) {
-    Tensor& sum = edge.leaf->grad;
+  if (!edge.node && in_place_.leaves) {
+    const std::shared_ptr<TensorImpl> leaf = edge.leaf.lock();
+    if (!leaf) return nullptr;
+    // The leaf's .grad stays locked until the VJP has returned. With a lock
+    // already held, only a try: a thread never waits while it holds a lock,
+    // so two VJPs locking two leaves in opposite orders cannot deadlock.
+    std::mutex& lock = leaf_lock(leaf.get());
+    if (std::find(locked_.begin(), locked_.end(), &lock) == locked_.end()) {
+      if (locked_.empty()) {
+        lock.lock();
+      } else if (!lock.try_lock()) {
+        return nullptr;
+      }
+      locked_.push_back(&lock);
+    }
+    kept_leaves_.push_back(leaf);  // alive until the VJP has written into its .grad
+    Tensor& sum = leaf->grad;
     return sum.defined() && !sum.impl()->grad_fn && sum.impl()->contiguous ? &sum : nullptr;
   }
   return nullptr;
@@ -109,7 +156,19 @@ bool VjpContext::needs(std::size_t i) const { return self_->edges[i].active(); }
 
 void VjpContext::set(std::size_t i, Tensor grad) { grads_[i] = std::move(grad); }
 
-Saved::Saved(const Saved& other) : tensor_(other.tensor_), version_(other.version_) {
+Saved::Saved(const Tensor& t) : tensor_(t) {
+  if (!t.defined()) return;
+  TensorImpl* impl = t.impl();
+  storage_ = impl->storage;
+  version_ = storage_->version();
+  if (!impl->grad_fn && impl->requires_grad) {  // see Note [Leaves held weakly]
+    leaf_ = t.impl_ptr();
+    tensor_ = alias(t, impl->shape);
+  }
+}
+
+Saved::Saved(const Saved& other)
+    : tensor_(other.tensor_), leaf_(other.leaf_), storage_(other.storage_), version_(other.version_) {
   if (std::vector<Tensor>* out = saved_collector(); out && tensor_.defined()) out->push_back(tensor_);
 }
 
@@ -119,19 +178,28 @@ SavedCollector::SavedCollector(std::vector<Tensor>& out) : previous_(saved_colle
 
 SavedCollector::~SavedCollector() { saved_collector() = previous_; }
 
-const Tensor& Saved::get() const {
-  if (tensor_.defined() && tensor_.impl()->storage->version() != version_) {
+Tensor Saved::get() const {
+  if (!tensor_.defined()) return tensor_;
+  Tensor t = leaf_.expired() ? tensor_ : Tensor(leaf_.lock());
+  if (!t.defined()) t = tensor_;  // the leaf went away between the two calls
+  if (t.impl()->storage.get() != storage_.get()) {
+    throw std::runtime_error("a tensor it saved, of shape " + tensor_.shape().str() +
+                             ", was given new values by set_data() after the op used it (its shape "
+                             "is now " + t.impl()->shape.str() + "); run the forward pass "
+                             "again after set_data");
+  }
+  if (storage_->version() != version_) {
     throw std::runtime_error("a tensor it saved, of shape " + tensor_.shape().str() +
                              ", was modified in place after the op used it (storage version " +
                              std::to_string(version_) + ", now " +
-                             std::to_string(tensor_.impl()->storage->version()) +
+                             std::to_string(storage_->version()) +
                              "); run the forward pass again after the change");
   }
-  return tensor_;
+  return t;
 }
 
 Tensor VjpContext::output(const Saved& saved_output) const {
-  const Tensor& saved = saved_output.get();
+  Tensor saved = saved_output.get();
   if (!create_graph_) return saved;
   Tensor attached = alias(saved, saved.shape());
   attached.impl()->grad_fn = self_;
@@ -153,7 +221,8 @@ Edge make_edge(const Tensor& input) {
   if (impl->grad_fn) {
     edge.node = impl->grad_fn;
   } else if (impl->requires_grad) {
-    edge.leaf = input.impl_ptr();
+    edge.leaf = input.impl_ptr();  // weakly: see Note [Leaves held weakly]
+    edge.leaf_data_changes = impl->data_changes;
   }
   return edge;
 }

@@ -18,6 +18,18 @@
 // tensor remembers the version it was saved at and refuses to be read after
 // a change, and the engine names the op whose VJP tried.
 //
+// Note [Saved tensors and set_data]
+// A version belongs to a storage, but set_data() swaps the storage under a
+// TensorImpl: a Saved holding that leaf would compare the new storage's
+// version (which started at 0, or stands anywhere) with the number it took
+// from the old one, and could find them equal. So a Saved also keeps the
+// storage it saw (a StoragePtr: the very buffer, alive, so no address reuse
+// can make a different buffer look like it) and get() refuses when the
+// tensor now points to another one. Versions are then only ever compared
+// within one storage, where they are monotone. An edge to a leaf keeps the
+// leaf's set_data count at record time, so a gradient whose shape no longer
+// matches the leaf is blamed on the set_data that changed it, not on the VJP.
+//
 // Note [Counting saved tensors]
 // What a record saved lives inside its VJP closure, which nothing can look
 // into. To count it (tape_report in graph.cpp), a record copies its closure
@@ -43,6 +55,37 @@
 // capture). The VJP then leaves slot i empty. Off these conditions it gets
 // null and returns its gradient as usual; both give the same sums.
 //
+// Note [Releasing a shared record]
+// Several threads may run backward passes through one graph at once (Note
+// [Thread model] in engine.cpp). A pass only reads a record (its edges, its
+// saved tensors, its closure), but a pass without retain_graph releases each
+// record it has run, and that must not pull the edges and saved tensors from
+// under another pass still using them. So a record counts the passes that
+// hold it (an atomic, taken while a pass discovers the record) and has a
+// "release requested" bit: a pass that is done with the record lets go of
+// it, asking for the release when it did not retain the graph, and whoever
+// lets go last while the bit is set does the release. A pass that reaches a
+// record whose release was asked for fails with the released-records error,
+// as a second backward after a first without retain_graph does in one
+// thread. Two atomic operations per record and pass; no lock.
+//
+// Note [Leaves held weakly]
+// backward({.create_graph = true}) stores in a leaf's .grad a tensor whose
+// records refer to the leaf again (its edge, its saved tensors): parameter ->
+// .grad -> records -> parameter, a shared_ptr cycle that nothing freed (a
+// model built, differentiated with create_graph and dropped stayed in memory
+// for good). So a record refers to a leaf that requires grad only weakly:
+// an edge holds a weak_ptr, and a Saved of such a leaf holds a weak_ptr and a
+// detached alias of its values. That is safe because a leaf nobody holds any
+// more is a leaf whose gradient nobody can read: an edge to it is skipped,
+// and a VJP that reads its values gets the alias, the values the op used
+// (an alias has no record and does not require grad, which is right for a
+// tensor nobody can differentiate with respect to any more). A live leaf is
+// handed out itself, so create_graph still differentiates with respect to
+// it. What stays: a leaf that lives on keeps, in its .grad, the records of
+// every create_graph backward that summed into it, as in PyTorch; zero_grad()
+// or tg::grad() (which writes no .grad) let them go.
+//
 // Note [Iterative release]
 // Destroying a chain of 100,000 records by plain destructors would recurse
 // 100,000 deep. Every place that drops a Node (a TensorImpl's grad_fn, a
@@ -51,7 +94,9 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -71,8 +116,10 @@ void release_node(std::shared_ptr<Node>&& node);
 /// or into a leaf's .grad. Both empty when the input does not require grad.
 struct Edge {
   std::shared_ptr<Node> node;
-  std::shared_ptr<TensorImpl> leaf;
-  bool active() const { return node || leaf; }
+  std::weak_ptr<TensorImpl> leaf;  // see Note [Leaves held weakly]
+  /// The leaf's set_data count when the op used it (see Note [Saved tensors and set_data]).
+  std::uint32_t leaf_data_changes = 0;
+  bool active() const { return node || !leaf.expired(); }
 };
 
 /// Inline room for two inputs (most ops); more spill to the heap (concat).
@@ -100,19 +147,20 @@ class EdgeList {
 class Saved {
  public:
   Saved() = default;
-  Saved(const Tensor& t)  // NOLINT: implicit, so captures read [x = Saved(x)] or saved(y)
-      : tensor_(t), version_(t.defined() ? t.impl()->storage->version() : 0) {}
+  Saved(const Tensor& t);  // NOLINT: implicit, so captures read [x = Saved(x)] or saved(y)
   Saved(Saved&&) noexcept = default;
   Saved& operator=(Saved&&) noexcept = default;
   /// Reports the tensor to an active SavedCollector (see Note [Counting saved tensors]).
   Saved(const Saved& other);
   Saved& operator=(const Saved&) = default;
   /// The tensor; throws when it was modified in place since it was saved.
-  const Tensor& get() const;
+  Tensor get() const;
   bool defined() const { return tensor_.defined(); }
 
  private:
-  Tensor tensor_;
+  Tensor tensor_;  // for a leaf that requires grad, a detached alias (Note [Leaves held weakly])
+  std::weak_ptr<TensorImpl> leaf_;
+  StoragePtr storage_;  // the buffer saved (see Note [Saved tensors and set_data])
   std::uint32_t version_ = 0;
 };
 
@@ -126,7 +174,15 @@ struct InPlace {
 /// Gradients a VJP hands back, one slot per input.
 class VjpContext {
  public:
-  VjpContext(const std::shared_ptr<Node>& self, bool create_graph, InPlace in_place = {});
+  /// `pending[i]`: the gradient summed so far for input i's record in this
+  /// backward pass (null for a leaf), when in_place.records allows adding to it.
+  VjpContext(const std::shared_ptr<Node>& self, bool create_graph, InPlace in_place = {},
+             Tensor* const* pending = nullptr);
+  ~VjpContext() { unlock_leaves(); }
+  VjpContext(const VjpContext&) = delete;
+  VjpContext& operator=(const VjpContext&) = delete;
+  /// Lets go of the leaves' locks accumulated() took (see Note [Thread model]).
+  void unlock_leaves();
   /// Whether input i wants a gradient (skip the work otherwise).
   bool needs(std::size_t i) const;
   void set(std::size_t i, Tensor grad);
@@ -144,8 +200,15 @@ class VjpContext {
   const std::shared_ptr<Node>& self_;
   bool create_graph_;
   InPlace in_place_;
+  Tensor* const* pending_;
   std::vector<Tensor> grads_;
+  std::vector<std::mutex*> locked_;
+  std::vector<std::shared_ptr<TensorImpl>> kept_leaves_;
 };
+
+/// The lock that guards `leaf`'s .grad while a backward pass accumulates into
+/// it (one of a fixed set of mutexes, chosen by the leaf's address).
+std::mutex& leaf_lock(const TensorImpl* leaf);
 
 /// While it lives, copies of Saved on this thread append their tensor to
 /// `out` (see Note [Counting saved tensors]).
@@ -181,13 +244,19 @@ class Node {
   EdgeList edges;
   bool released = false;
 
-  // Bookkeeping of one backward pass (see engine.cpp).
-  std::uint64_t visit_mark = 0;
-  int pending_consumers = 0;
-  Tensor pending_grad;
+  /// Counts a backward pass running through this record; false, and nothing
+  /// counted, when its release was asked for (Note [Releasing a shared record]).
+  bool hold();
+  /// Ends a pass's hold; `release` asks for the release, which the last
+  /// holder does.
+  void let_go(bool release);
 
  protected:
   virtual void release_saved() = 0;
+
+ private:
+  static constexpr std::uint32_t kReleaseAsked = std::uint32_t{1} << 31;
+  std::atomic<std::uint32_t> holds_{0};
 };
 
 template <class F>

@@ -364,6 +364,7 @@ void Tensor::set_data(const Tensor& values) {
   }
   if (values.shape() != impl.shape || values.dtype() != impl.dtype) impl.grad = Tensor();
   impl.storage = values.impl()->storage;
+  ++impl.data_changes;  // see Note [Saved tensors and set_data]
   impl.set_geometry(values.shape(), values.impl()->strides, values.impl()->offset);
   impl.dtype = values.dtype();
 }

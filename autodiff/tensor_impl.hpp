@@ -90,6 +90,10 @@ class TensorImpl {
   /// Accumulated gradient of a leaf.
   Tensor grad;
 
+  // --- engine (see Note [Saved tensors and set_data] in node.hpp) ---
+  /// How many times set_data() gave this leaf another storage.
+  std::uint32_t data_changes = 0;
+
  private:
   [[noreturn]] void refuse_strided() const;
 };

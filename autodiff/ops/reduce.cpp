@@ -98,8 +98,9 @@ Tensor extremum(const Tensor& x, const Axes& axes_in, bool keepdims, const Site&
   });
   Tensor y = keepdims ? keep : detail::alias(keep, reduced_shape(x.shape(), axes, false));
   if (should_record(x)) {
-    record(op, site, y, [sx = detail::Saved(x), axes, keep = keep.detach()](const Tensor& g, VjpContext& ctx) {
+    record(op, site, y, [sx = detail::Saved(x), axes, sk = detail::saved(keep)](const Tensor& g, VjpContext& ctx) {
       const Tensor& x = sx.get();
+      const Tensor& keep = sk.get();
       // The gradient goes to the elements equal to the extremum, split evenly at ties.
       const Tensor hit = eq(x.detach(), keep);
       const Tensor count = sum(hit, axes, true);

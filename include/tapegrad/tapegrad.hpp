@@ -5,6 +5,7 @@
 #include "autodiff/anomaly.hpp"
 #include "autodiff/creation.hpp"
 #include "autodiff/errors.hpp"
+#include "autodiff/function.hpp"
 #include "autodiff/functional.hpp"
 #include "autodiff/grad_mode.hpp"
 #include "autodiff/memory.hpp"

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <memory>
+#include <vector>
 #include <tapegrad/tapegrad.hpp>
 
 #include "../support.hpp"
@@ -135,4 +137,60 @@ TEST_CASE("second derivatives through the other taped VJPs") {
   CHECK_GRADCHECK(gradcheck(
       [](Tensor& a, Tensor& b) { return grad(sum(tanh(matmul(a, b))), a, {.create_graph = true}); },
       {tensor({0.1, 0.2, 0.3, 0.4}, {2, 2}, f64), tensor({0.5, -0.6, 0.7, 0.8}, {2, 2}, f64)}));
+}
+
+// Note [Leaves held weakly] (autodiff/node.hpp): parameter -> its .grad ->
+// the gradient's records -> the parameter was a reference cycle.
+TEST_CASE("a model differentiated with create_graph and dropped is freed: no parameter -> .grad -> record cycle") {
+  Generator gen(5);
+  const Tensor x = randn({8, 4}, gen, f64);
+  const std::int64_t live_before = tape_stats().live_records;
+  for (int step = 0; step < 200; ++step) {
+    std::weak_ptr<TensorImpl> w1_seen, w2_seen;
+    {
+      Tensor w1 = randn({4, 6}, gen, f64).requires_grad_();
+      Tensor w2 = randn({6, 1}, gen, f64).requires_grad_();
+      w1_seen = w1.impl_ptr();
+      w2_seen = w2.impl_ptr();
+      Tensor loss = sum(tanh(matmul(tanh(matmul(x, w1)), w2)));
+      loss.backward({.create_graph = true});  // w1.grad and w2.grad hold records that use w1 and w2
+      REQUIRE(w1.grad().requires_grad());
+      // Their gradients are still differentiable while the parameters live.
+      sum(w1.grad() * w1.grad()).backward();
+    }
+    CHECK(w1_seen.expired());
+    CHECK(w2_seen.expired());
+    CHECK(tape_stats().live_records == live_before);
+    if (!w1_seen.expired() || tape_stats().live_records != live_before) break;
+  }
+}
+
+TEST_CASE("a leaf gone before backward: the VJPs still read the values the op used, and skip its gradient") {
+  Tensor x = tensor({1.0, 2.0}, f64).requires_grad_();
+  Tensor y;
+  std::weak_ptr<TensorImpl> w_seen;
+  {
+    Tensor w = tensor({3.0, 4.0}, f64).requires_grad_();
+    w_seen = w.impl_ptr();
+    y = sum(x * w * w);  // mul saves w for x's gradient
+  }
+  CHECK(w_seen.expired());  // held weakly by its records
+  y.backward();
+  CHECK(x.grad().to_vector<double>() == std::vector<double>{9.0, 16.0});
+}
+
+TEST_CASE("create_graph steps on parameters that live on, with zero_grad: the tape stays flat") {
+  Generator gen(6);
+  const Tensor x = randn({8, 4}, gen, f64);
+  Tensor w = randn({4, 1}, gen, f64).requires_grad_();
+  std::int64_t live_after_first = -1;
+  for (int step = 0; step < 100; ++step) {
+    w.zero_grad();
+    sum(tanh(matmul(x, w))).backward({.create_graph = true});
+    // A gradient penalty: d/dw |dL/dw|², through the recorded backward.
+    const Tensor penalty = grad(sum(w.grad() * w.grad()), w);
+    CHECK(penalty.shape() == w.shape());
+    if (step == 0) live_after_first = tape_stats().live_records;
+    if (step == 99) CHECK(tape_stats().live_records == live_after_first);
+  }
 }

@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <tapegrad/tapegrad.hpp>
+#include <string>
 #include <thread>
+#include <vector>
 
 using namespace tg;
 
@@ -56,4 +58,105 @@ TEST_CASE("NoGrad in one thread does not affect another") {
   t.join();
   CHECK(other_records);
   CHECK_FALSE(is_grad_enabled());
+}
+
+// Note [Thread model] (autodiff/engine.cpp): backward passes through one
+// shared graph, and into one shared leaf, at the same time.
+
+TEST_CASE("two threads run backward through one shared graph at once (retain_graph)") {
+  // The case: x.grad was 0.7395 where one thread doing both gives 2.958.
+  Generator gen(3);
+  Tensor x = randn({16}, gen, f64).requires_grad_();
+  Tensor h = tanh(x * 0.5) * x;  // built once, here; differentiated by both threads
+  constexpr int kRounds = 200;
+  std::vector<std::string> errors(2);
+  auto run = [&](int who) {
+    try {
+      for (int r = 0; r < kRounds; ++r) {
+        Tensor loss = who == 0 ? sum(h) : sum(h * 3.0);
+        loss.backward({.retain_graph = true});
+      }
+    } catch (const std::exception& e) {
+      errors[static_cast<std::size_t>(who)] = e.what();
+    }
+  };
+  std::thread a(run, 0), b(run, 1);
+  a.join();
+  b.join();
+  CHECK(errors[0] == "");
+  CHECK(errors[1] == "");
+  // Each round adds 1·dh/dx and 3·dh/dx: 4·kRounds·dh/dx in all.
+  Tensor reference = x.detach();
+  reference.requires_grad_();
+  sum(tanh(reference * 0.5) * reference).backward();
+  const auto got = x.grad().to_vector<double>(), one = reference.grad().to_vector<double>();
+  for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(4.0 * kRounds * one[i]).epsilon(1e-12));
+}
+
+TEST_CASE("two threads accumulate into one shared parameter without losing updates") {
+  // The case lost 29 of 2,000 rounds. matmul's VJP sums into w.grad
+  // in place (Note [Accumulating in place]), add's through the engine.
+  Tensor w = ones({4, 3}, f64).requires_grad_();
+  Tensor b = zeros({3}, f64).requires_grad_();
+  constexpr int kRounds = 1000;
+  auto run = [&](double scale) {
+    const Tensor xs = full({2, 4}, scale, f64);
+    for (int r = 0; r < kRounds; ++r) sum(matmul(xs, w) + b).backward();
+  };
+  std::thread t1(run, 1.0), t2(run, 2.0);
+  t1.join();
+  t2.join();
+  // d/dw sum(xs·w + b) = column sums of xs for every column: 2·scale.
+  for (double g : w.grad().to_vector<double>()) CHECK(g == doctest::Approx(kRounds * (2.0 + 4.0)));
+  for (double g : b.grad().to_vector<double>()) CHECK(g == doctest::Approx(kRounds * (2.0 + 2.0)));
+}
+
+TEST_CASE("a backward through records another thread's backward released is refused") {
+  Tensor x = ones({3}, f64).requires_grad_();
+  Tensor loss = sum(exp(x) * 2.0);
+  std::thread first([&] { loss.backward(); });  // no retain_graph: releases the records
+  first.join();
+  std::string message;
+  std::thread second([&] {
+    try {
+      loss.backward();
+    } catch (const GraphError& e) {
+      message = e.what();
+    }
+  });
+  second.join();
+  CHECK(message.find("already released by an earlier backward()") != std::string::npos);
+  CHECK(message.find("retain_graph") != std::string::npos);
+}
+
+TEST_CASE("a pass without retain_graph next to one with it: the result is right or refused, never wrong") {
+  for (int round = 0; round < 50; ++round) {
+    Tensor x = tensor({0.5, -1.0}, f64).requires_grad_();
+    Tensor h = exp(x) * x;  // dh/dx = exp(x)·(1 + x)
+    std::string refused, failed;
+    std::thread keeps([&] {
+      try {
+        sum(h).backward({.retain_graph = true});
+      } catch (const GraphError& e) {
+        refused = e.what();
+      }
+    });
+    std::thread releases([&] {
+      try {
+        sum(h * 2.0).backward();
+      } catch (const std::exception& e) {
+        failed = e.what();
+      }
+    });
+    keeps.join();
+    releases.join();
+    CHECK(failed == "");  // the releasing pass waits for no one and always runs
+    // The keeping pass ran (both shares, 1 + 2), or found the records released
+    // by the other pass and refused (its share missing).
+    const double share = refused.empty() ? 3.0 : 2.0;
+    if (!refused.empty()) CHECK(refused.find("already released") != std::string::npos);
+    const auto xs = x.detach().to_vector<double>();
+    const auto g = x.grad().to_vector<double>();
+    for (std::size_t i = 0; i < g.size(); ++i) CHECK(g[i] == doctest::Approx(share * std::exp(xs[i]) * (1 + xs[i])));
+  }
 }

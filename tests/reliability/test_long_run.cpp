@@ -115,6 +115,28 @@ TEST_CASE("10,000 training steps: the resident memory after step 10,000 is withi
   CHECK(std::isfinite(loss));
 }
 
+// Issue 20, item 4: backward({.create_graph = true}) into a model that is
+// then dropped leaked the whole model through parameter -> .grad -> record ->
+// parameter (RSS 7.5 MB -> 1.62 GB over 50,000 steps). Note [Leaves held
+// weakly] in autodiff/node.hpp breaks the cycle.
+TEST_CASE("50,000 create_graph steps, each on a small MLP that is dropped with its gradients: resident memory flat") {
+  Generator gen(11);
+  const Tensor x = randn({8, 16}, gen);
+  std::int64_t at_5000 = 0, at_50000 = 0;
+  const std::int64_t live_before = tape_stats().live_records;
+  for (int step = 1; step <= 50'000; ++step) {
+    nn::Sequential model{nn::Linear(16, 16, {.generator = &gen}), nn::Tanh(), nn::Linear(16, 1, {.generator = &gen})};
+    mean(model(x)).backward({.create_graph = true});  // every .grad holds records that use the parameters
+    if (step == 5'000) at_5000 = resident_bytes("Anonymous:");
+    if (step == 50'000) at_50000 = resident_bytes("Anonymous:");
+  }
+  const double growth = static_cast<double>(at_50000 - at_5000) / static_cast<double>(at_5000);
+  MESSAGE("create_graph steps: anonymous resident memory after step 5,000: " << at_5000 / 1024
+          << " KiB, after step 50,000: " << at_50000 / 1024 << " KiB (" << 100 * growth << "%)");
+  CHECK(std::abs(growth) < 0.01);
+  CHECK(tape_stats().live_records == live_before);
+}
+
 TEST_CASE("the check sees a leak: the same run keeping every step's graph grows well past 1%") {
   Training training;
   std::vector<Tensor> kept;  // each loss holds its step's whole graph, so nothing recorded is released
@@ -143,6 +165,15 @@ TEST_CASE("LeakSanitizer finds no leak after 300 training steps, and does find a
   Training training;
   const double loss = training.run(300, [](int, const Tensor&) {});
   CHECK(std::isfinite(loss));
+  CHECK(__lsan_do_recoverable_leak_check() == 0);
+
+  // create_graph into a model that is then dropped (Note [Leaves held weakly]).
+  Generator gen(11);
+  const Tensor x = randn({8, 16}, gen);
+  for (int step = 0; step < 300; ++step) {
+    nn::Sequential model{nn::Linear(16, 16, {.generator = &gen}), nn::Tanh(), nn::Linear(16, 1, {.generator = &gen})};
+    mean(model(x)).backward({.create_graph = true});
+  }
   CHECK(__lsan_do_recoverable_leak_check() == 0);
 
   // The check is live in this build: it reports a block nothing points to
