@@ -73,6 +73,18 @@ Tensor Module::register_buffer(const std::string& name, Tensor value) {
 void Module::add_child(const std::string& name, ModulePtr child) {
   check_new_name(name, "module");
   if (!child) throw InvalidArgument(type_name_ + "::register_module: '" + name + "' is null");
+  // A cycle would make every walk of the tree endless: parameters(),
+  // train(), named_modules().
+  if (child.get() == this) {
+    throw InvalidArgument(type_name_ + "::register_module: '" + name +
+                          "' is this module itself; a module cannot contain itself");
+  }
+  for (const NamedModule& below : child->named_modules()) {
+    if (below.module == this) {
+      throw InvalidArgument(type_name_ + "::register_module: '" + name + "' would make a cycle: this module is " +
+                            "already inside it as '" + below.name + "'");
+    }
+  }
   children_.emplace_back(name, std::move(child));
 }
 

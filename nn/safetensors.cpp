@@ -326,6 +326,12 @@ TensorFile decode(std::uint64_t file_size, const ReadAt& read_at, const std::str
   }
   std::string json(length, '\0');
   read_at(8, length, json.data());
+  // nlohmann's lexer takes a NUL byte for the end of its input: the rest of
+  // the header would be ignored without a word.
+  if (const std::size_t nul = json.find('\0'); nul != std::string::npos) {
+    throw CheckpointError(where + "the header holds a NUL byte at byte " + std::to_string(nul) + " of its " +
+                          std::to_string(length) + " (JSON text cannot contain one)");
+  }
   Header header = parse_header(json, file_size - 8 - length, source);
 
   TensorFile file;

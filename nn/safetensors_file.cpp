@@ -221,7 +221,9 @@ void save_tensors(const std::string& path, const std::vector<std::pair<std::stri
 }
 
 TensorFile load_tensors(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever;
+  // the regular-file check below refuses it (a regular file ignores the flag).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     const int error = errno;
     throw CheckpointError("cannot open checkpoint '" + path + "': " + system_message(error));

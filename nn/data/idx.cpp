@@ -6,7 +6,9 @@
 // reads a data byte, and reads the data into a buffer that grows with what
 // actually arrives, so a header claiming 2^40 elements in a 100-byte file
 // costs 100 bytes and ends in a "truncated" error, never in a huge
-// allocation or a read past the end.
+// allocation or a read past the end. A header may also tell the truth about
+// a huge size in a small gzip file (1 MB inflating to 1 GiB): the declared
+// size is held against IdxReadOptions::max_bytes before any data is read.
 #include "tapegrad/nn/data/idx.hpp"
 
 #include <zlib.h>
@@ -223,6 +225,14 @@ Tensor read_idx(const std::string& path, const IdxReadOptions& options) {
                     "2^63 bytes of " + idx_type_name(*type) + " elements; the header is corrupt");
   }
 
+  const std::string declared = std::to_string(data_bytes) + " bytes of data (" +
+                               (rank == 0 ? std::string("one") : extents) + " " + idx_type_name(*type) + ")";
+  if (data_bytes > options.max_bytes) {
+    throw DataError("read_idx: '" + path + "': its header declares " + declared +
+                    ", more than IdxReadOptions::max_bytes = " + std::to_string(options.max_bytes) +
+                    "; raise it to read a file this large");
+  }
+
   // The data: grown as it arrives (Note [Lengths before reads]).
   std::vector<unsigned char> raw;
   raw.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(data_bytes, 1u << 24)));
@@ -234,20 +244,24 @@ Tensor read_idx(const std::string& path, const IdxReadOptions& options) {
     raw.resize(old + got);
     if (got < chunk) break;
   }
-  const std::string declared = std::to_string(data_bytes) + " bytes of data (" +
-                               (rank == 0 ? std::string("one") : extents) + " " + idx_type_name(*type) + ")";
   if (raw.size() < data_bytes) {
     throw DataError("read_idx: '" + path + "' is truncated: its header declares " + declared + ", got " +
                     std::to_string(raw.size()) + cut_note());
   }
+  // Bytes past the data are counted up to a point: a stream that goes on
+  // inflating after its data is not read to its end.
+  constexpr std::uint64_t kCountedExtra = 1u << 20;
   std::uint64_t extra = 0;
   unsigned char scratch[1 << 16];
-  for (std::size_t got = 0; (got = read_some(file.get(), scratch, sizeof scratch, path, cut)) > 0;) extra += got;
+  for (std::size_t got = 0; extra <= kCountedExtra && (got = read_some(file.get(), scratch, sizeof scratch, path, cut)) > 0;) {
+    extra += got;
+  }
   if (cut) {
     throw DataError("read_idx: '" + path + "' is truncated: the gzip stream ends early, after the " + declared);
   }
   if (extra > 0) {
-    throw DataError("read_idx: '" + path + "' has " + std::to_string(extra) + " bytes after the " + declared +
+    const std::string count = extra > kCountedExtra ? "more than " + std::to_string(kCountedExtra) : std::to_string(extra);
+    throw DataError("read_idx: '" + path + "' has " + count + " bytes after the " + declared +
                     " its header declares; the header or the file is wrong");
   }
 

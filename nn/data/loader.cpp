@@ -40,7 +40,8 @@ std::int64_t DataLoader::examples_per_epoch() const {
 
 std::int64_t DataLoader::size() const {
   const std::int64_t n = examples_per_epoch(), b = options_.batch_size;
-  return options_.drop_last ? n / b : (n + b - 1) / b;
+  // 1 + (n − 1) / b rather than (n + b − 1) / b: b may be INT64_MAX.
+  return options_.drop_last || n == 0 ? n / b : 1 + (n - 1) / b;
 }
 
 void DataLoader::set_epoch(std::int64_t epoch) {
@@ -86,7 +87,7 @@ Batch DataLoader::batch_at(const std::vector<std::int64_t>* order, std::int64_t 
                     std::to_string(size()) + " batches)");
   }
   const std::int64_t start = b * options_.batch_size;
-  const std::int64_t stop = std::min(start + options_.batch_size, examples_per_epoch());
+  const std::int64_t stop = start + std::min(options_.batch_size, examples_per_epoch() - start);
   if (order == nullptr) return dataset_.batch(start, stop);
   return dataset_.select(std::vector<std::int64_t>(order->begin() + start, order->begin() + stop));
 }

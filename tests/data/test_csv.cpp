@@ -159,3 +159,46 @@ TEST_CASE("read_csv errors: ragged rows, quotes, label columns, empty and missin
   const std::string missing = (dir.path / "missing.csv").string();
   CHECK_ERROR(data::DataError, data::read_csv(missing), "read_csv: no such file: '" + missing + "'");
 }
+
+// A 4 MiB file of 2^20 header columns and 2^20 one-cell rows made read_csv
+// reserve 2^40 floats and throw a bare std::bad_alloc (issue 20): the widths
+// are checked as the rows come, and storage grows with what was read.
+TEST_CASE("read_csv: a wide header over short rows is a ragged-row error, not an allocation") {
+  TempDir dir;
+  std::string text;
+  for (int c = 0; c < (1 << 20); ++c) text += c == 0 ? "a" : ",a";
+  text += "\n";
+  for (int r = 0; r < (1 << 20); ++r) text += "1\n";
+  CHECK_ERROR(data::DataError, data::read_csv(dir.write("wide.csv", text)),
+              "line 2 has 1 cells, expected 1048576 (as on line 1, the header)");
+  // Without a header the first row sets the width the same way.
+  CHECK_ERROR(data::DataError, data::read_csv(dir.write("wide2.csv", text.substr(0, text.size() - 4) + "1,2\n"),
+                                              {.header = false}),
+              "line 2 has 1 cells, expected 1048576 (as on line 1)");
+  // A ragged row at the end of a long file is found there.
+  std::string rows = "x,y\n";
+  for (int r = 0; r < 10000; ++r) rows += "1,2\n";
+  rows += "3\n";
+  CHECK_ERROR(data::DataError, data::read_csv(dir.write("late.csv", rows)), "line 10002 has 1 cells, expected 2");
+}
+
+TEST_CASE("read_csv: many rows read back exactly, with and without a label column") {
+  TempDir dir;
+  std::string text = "f,label\n";
+  for (int r = 0; r < 100000; ++r) text += std::to_string(r % 1000) + "," + std::to_string(r % 7) + "\n";
+  const data::CsvData csv = data::read_csv(dir.write("many.csv", text), {.label_column = "label"});
+  REQUIRE(csv.features.shape() == Shape{100000, 1});
+  REQUIRE(csv.labels.dtype() == i64);
+  const std::vector<float> f = csv.features.to_vector<float>();
+  const std::vector<std::int64_t> y = csv.labels.to_vector<std::int64_t>();
+  bool same = true;
+  for (int r = 0; r < 100000; ++r) same = same && f[r] == static_cast<float>(r % 1000) && y[r] == r % 7;
+  CHECK(same);
+  // A fraction in the last row turns every label into float32.
+  text += "1,0.5\n";
+  const data::CsvData mixed = data::read_csv(dir.write("mixed.csv", text), {.label_column = -1});
+  CHECK(mixed.labels.dtype() == f32);
+  CHECK(mixed.labels.shape() == Shape{100001});
+  CHECK(mixed.labels.to_vector<float>()[99999] == 99999 % 7);
+  CHECK(mixed.labels.to_vector<float>()[100000] == 0.5f);
+}

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <set>
 
@@ -274,4 +275,24 @@ TEST_CASE("sharded loaders: the same permutation on every rank, disjoint shards 
   data::DataLoader last(ds, {.batch_size = 3, .drop_last = true, .rank = 1, .world_size = 2});
   CHECK(last.examples_per_epoch() == 5);
   CHECK(last.size() == 1);
+}
+
+// (n + batch_size − 1) / batch_size overflowed for batch_size = INT64_MAX and
+// gave 0 batches (issue 20).
+TEST_CASE("DataLoader with the largest batch_size: one batch of everything") {
+  const std::int64_t most = std::numeric_limits<std::int64_t>::max();
+  data::DataLoader all(numbered(10), {.batch_size = most});
+  CHECK(all.size() == 1);
+  const auto batches = one_epoch(all);
+  REQUIRE(batches.size() == 1);
+  CHECK(batches[0] == iota_vector(10));
+  data::DataLoader shuffled(numbered(10), {.batch_size = most, .shuffle = true});
+  const auto mixed = one_epoch(shuffled);
+  REQUIRE(mixed.size() == 1);
+  CHECK(std::set<std::int64_t>(mixed[0].begin(), mixed[0].end()).size() == 10);
+  data::DataLoader sharded(numbered(10), {.batch_size = most, .rank = 2, .world_size = 3});
+  CHECK(sharded.size() == 1);
+  CHECK(one_epoch(sharded)[0].size() == 4);
+  CHECK(data::DataLoader(numbered(10), {.batch_size = most, .drop_last = true}).size() == 0);
+  CHECK(data::DataLoader(numbered(0), {.batch_size = most}).size() == 0);
 }

@@ -6,10 +6,14 @@
 
 #include <errno.h>
 #include <sys/syscall.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
+#include <future>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -276,4 +280,56 @@ TEST_CASE("two threads saving to one path at once: every save succeeds, no tempo
   nn::load(reloaded, path);
   const auto values = values_of(reloaded);
   CHECK((values == values_of(a) || values == values_of(b)));
+}
+
+// load_tensors opened the path before its regular-file check, and open(2) of
+// a FIFO with no writer blocks forever (issue 20). The call runs on a thread
+// so that, on the old code, the test fails instead of hanging: after the
+// timeout it opens the FIFO's write side, which lets the blocked open return.
+TEST_CASE("load_tensors and load refuse a FIFO at once instead of blocking on it") {
+  TempDir dir;
+  const std::string fifo = dir / "pipe.safetensors";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto refused_quickly = [&](const std::function<void()>& call) {
+    std::promise<std::string> message;
+    std::future<std::string> result = message.get_future();
+    std::thread reader([&] {
+      try {
+        call();
+        message.set_value("no exception");
+      } catch (const nn::CheckpointError& e) {
+        message.set_value(e.what());
+      } catch (const std::exception& e) {
+        message.set_value(std::string("wrong exception: ") + e.what());
+      }
+    });
+    const bool in_time = result.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+    if (!in_time) {
+      const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+      if (fd >= 0) ::close(fd);
+    }
+    reader.join();
+    CHECK(in_time);
+    return result.get();
+  };
+  check_contains(refused_quickly([&] { nn::load_tensors(fifo); }),
+                 {"checkpoint '" + fifo + "' is not a regular file"});
+  nn::Sequential model = make_model(1);
+  check_contains(refused_quickly([&] { nn::load(model, fifo); }), {"checkpoint '" + fifo + "' is not a regular file"});
+  CHECK_ERROR(nn::CheckpointError, nn::load_tensors(dir / "missing"), "cannot open checkpoint", "No such file");
+}
+
+// nlohmann's lexer ends its input at a NUL byte, so a header "{} \0 junk"
+// was read as "{}" and the rest ignored (issue 20).
+TEST_CASE("a safetensors header holding a NUL byte is refused, naming where") {
+  const std::string json = std::string("{\"__metadata__\": {}}") + '\0' + "{\"x\": 1}   ";
+  std::vector<std::uint8_t> bytes(8);
+  for (int i = 0; i < 8; ++i) bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(json.size() >> (8 * i));
+  bytes.insert(bytes.end(), json.begin(), json.end());
+  CHECK_ERROR(nn::CheckpointError, nn::decode_tensors(bytes, "nul.safetensors"),
+              "checkpoint 'nul.safetensors': the header holds a NUL byte at byte 20 of its 32",
+              "JSON text cannot contain one");
+  TempDir dir;
+  write_bytes(dir / "nul.safetensors", bytes);
+  CHECK_ERROR(nn::CheckpointError, nn::load_tensors(dir / "nul.safetensors"), "NUL byte at byte 20");
 }

@@ -87,6 +87,29 @@ TEST_CASE("registration refuses duplicate, dotted and empty names, non-leaves an
   CHECK_ERROR(InvalidArgument, bad.find("nope"), "Bad::find: no parameter or buffer 'nope'", "w");
 }
 
+// A module registered below itself made parameters() loop forever and
+// train(false) grow memory until bad_alloc (issue 20).
+TEST_CASE("registration refuses a cycle: a module as its own child, or below its own child") {
+  auto a = std::make_shared<Bad>();
+  CHECK_ERROR(InvalidArgument, a->register_module("self", a),
+              "Bad::register_module: 'self' is this module itself", "a module cannot contain itself");
+  auto b = std::make_shared<Bad>();
+  auto c = std::make_shared<Bad>();
+  a->register_module("b", b);
+  b->register_module("c", c);
+  CHECK_ERROR(InvalidArgument, c->register_module("a", a),
+              "Bad::register_module: 'a' would make a cycle", "this module is already inside it as 'b.c'");
+  CHECK_ERROR(InvalidArgument, b->register_module("a", a), "'a' would make a cycle", "as 'b'");
+  // Nothing was registered by the refused calls: the tree is as it was.
+  CHECK(c->named_children().empty());
+  CHECK(a->named_modules().size() == 3);
+  a->train(false);
+  CHECK_FALSE(c->is_training());
+  // Sharing without a cycle stays allowed: c under a and under b.
+  a->register_module("c", c);
+  CHECK(a->named_modules().size() == 4);
+}
+
 TEST_CASE("train() and eval() reach every submodule") {
   TwoLayer net;
   CHECK(net.is_training());

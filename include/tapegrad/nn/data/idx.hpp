@@ -43,13 +43,19 @@ struct IdxReadOptions {
   /// elements may be read as any dtype (int32 values beyond 2^24 lose
   /// precision in float32); floating elements only as float32 or float64.
   std::optional<Dtype> dtype = std::nullopt;
+  /// The most data bytes (after decompression) a file may declare: a header
+  /// that declares more is refused before a data byte is read, so a small
+  /// gzip file that inflates to gigabytes (a "gzip bomb") costs nothing.
+  /// 4 GiB by default, 50 times Fashion-MNIST's training images.
+  std::uint64_t max_bytes = std::uint64_t{4} << 30;
 };
 
 /// Reads an IDX file, gzip-compressed or not (detected from the content, not
 /// the name). Every length is checked before it is used: the rank (at most
 /// kMaxRank), the product of the extents (no overflow), the number of data
 /// bytes (a truncated file says how many bytes its header declares and how
-/// many came; bytes past the declared data are an error too). Throws
+/// many came; bytes past the declared data are an error too; more than
+/// `options.max_bytes` declared is refused before reading them). Throws
 /// DataError naming the path for a missing, unreadable, corrupt or truncated
 /// file and for a wrong magic number (what was found, what was expected);
 /// DtypeError for a floating file read as int64.
