@@ -178,7 +178,7 @@ Tensor gather(const Tensor& x, int axis, const Tensor& index, Site site) {
   const int a = normalize_axis(axis, x.rank(), x.shape(), "gather", site);
   check_indices(index, x.shape(), a, "gather", site);
   const bool labels = index.rank() == x.rank() - 1;
-  const Tensor full_index = labels ? detail::alias(index, [&] {
+  const Tensor full_index = labels ? detail::alias(detail::dense(index), [&] {
     Shape s;
     for (int i = 0, j = 0; i < x.rank(); ++i) s.push_back(i == a ? 1 : index.shape()[j++]);
     return s;

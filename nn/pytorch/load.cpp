@@ -8,6 +8,7 @@
 #include "../half_float.hpp"
 #include "tapegrad/autodiff/creation.hpp"
 #include "tapegrad/autodiff/errors.hpp"
+#include "tapegrad/autodiff/dispatch.hpp"
 #include "tapegrad/nn/pytorch.hpp"
 #include "unpickler.hpp"
 #include "zip_archive.hpp"
@@ -130,11 +131,7 @@ TensorFile decode_archive(const ZipArchive& archive) {
     Tensor t = zeros(shape, loaded_dtype(r.type));
     if (shape.numel() > 0) {
       const std::uint8_t* storage = storages[r.storage_key].data();
-      switch (t.dtype()) {
-        case Dtype::f32: gather(r, storage, t.mutable_data<float>()); break;
-        case Dtype::f64: gather(r, storage, t.mutable_data<double>()); break;
-        case Dtype::i64: gather(r, storage, t.mutable_data<std::int64_t>()); break;
-      }
+      dispatch_all(t.dtype(), [&]<class T>() { gather(r, storage, t.mutable_data<T>()); });
     }
     file.tensors.emplace_back(r.name, std::move(t));
   }
