@@ -29,8 +29,9 @@ packages=(
 
 missing=()
 for p in "${packages[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+  # dpkg-query prints one line per installed architecture (multiarch).
+  status=$(dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null || true)
+  grep -qx "install ok installed" <<<"$status" || missing+=("$p")
 done
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
