@@ -6,7 +6,7 @@
 #include <span>
 #include <string_view>
 
-#include "../nn/safetensors.hpp"
+#include "../nn/safetensors_format.hpp"
 #include "tapegrad/nn/checkpoint.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
