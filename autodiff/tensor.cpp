@@ -96,6 +96,15 @@ Tensor dense(const Tensor& x) {
   return kernels::gather_strided(x, x.shape(), x.impl()->strides);
 }
 
+std::string strides_str(const TensorImpl& impl) {
+  std::string out = "(";
+  for (int i = 0; i < impl.shape.rank(); ++i) {
+    if (i) out += ", ";
+    out += std::to_string(impl.strides[static_cast<std::size_t>(i)]);
+  }
+  return out + ")";
+}
+
 bool is_contiguous_geometry(const Shape& shape, const kernels::Strides& strides) {
   std::int64_t expected = 1;
   for (int axis = shape.rank() - 1; axis >= 0; --axis) {
@@ -288,15 +297,6 @@ std::vector<T> Tensor::to_vector() const {
 }
 
 namespace {
-std::string strides_str(const Shape& shape, const kernels::Strides& strides) {
-  std::string out = "(";
-  for (int i = 0; i < shape.rank(); ++i) {
-    if (i) out += ", ";
-    out += std::to_string(strides[static_cast<std::size_t>(i)]);
-  }
-  return out + ")";
-}
-
 template <class T>
 constexpr Dtype dtype_of() {
   if constexpr (std::is_same_v<T, float>) return Dtype::f32;
@@ -314,7 +314,7 @@ const T* Tensor::data() const {
   }
   if (!impl.contiguous) {
     throw InvalidArgument("data: the tensor " + impl.shape.str() + " is a non-contiguous view (strides " +
-                          strides_str(impl.shape, impl.strides) +
+                          detail::strides_str(impl) +
                           "); its elements are not one flat buffer: call contiguous() first");
   }
   return impl.data<T>();

@@ -117,6 +117,8 @@ Tensor copy_values(const Tensor& x);
 /// x itself when contiguous, else a contiguous copy (no record): what a
 /// kernel that reads a flat buffer calls on its inputs.
 Tensor dense(const Tensor& x);
+/// "(20, 5, 1)": a tensor's strides in an error message.
+std::string strides_str(const TensorImpl& impl);
 /// Whether the strides are the row-major strides of `shape` (axes of extent 1
 /// and zero-size tensors aside), as PyTorch's is_contiguous.
 bool is_contiguous_geometry(const Shape& shape, const kernels::Strides& strides);

@@ -122,13 +122,6 @@ struct DiagonalPick {
   }
 };
 
-std::string strides_str(const Tensor& x) {
-  std::string out = "(";
-  const std::vector<std::int64_t> s = x.strides();
-  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + ")";
-}
-
 // The target shape with one -1 resolved against x's element count.
 Shape resolve_shape(const Tensor& x, const Shape& shape_in, const char* op, const Site& site) {
   Shape shape = shape_in;
@@ -173,7 +166,7 @@ Tensor reshape_or_view(const Tensor& x, const Shape& shape_in, bool may_copy, co
   } else if (may_copy) {
     y = detail::alias(detail::copy_values(x), shape);
   } else {
-    throw ShapeError(std::string(op) + ": the tensor " + x.shape().str() + " with strides " + strides_str(x) +
+    throw ShapeError(std::string(op) + ": the tensor " + x.shape().str() + " with strides " + detail::strides_str(*x.impl()) +
                          " cannot be viewed as " + shape.str() +
                          " without a copy; use reshape() (which copies when it must) or contiguous() first",
                      site);
@@ -323,13 +316,7 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape, Site site) {
     throw ShapeError("broadcast_to: cannot broadcast " + x.shape().str() + " to " + shape.str(), site);
   }
   check_numel(shape, x.dtype(), "broadcast_to", site);
-  Strides strides{};
-  const int shift = shape.rank() - x.rank();
-  for (int axis = 0; axis < x.rank(); ++axis) {
-    const auto o = static_cast<std::size_t>(axis + shift);
-    strides[o] = (x.shape()[axis] == 1 && shape[axis + shift] != 1) ? 0 : x.impl()->strides[static_cast<std::size_t>(axis)];
-  }
-  Tensor y = detail::view_of(x, shape, strides, x.impl()->offset);
+  Tensor y = detail::view_of(x, shape, kernels::operand_strides(x, shape), x.impl()->offset);
   if (should_record(x)) {
     record("broadcast_to", site, y, [in = x.shape()](const Tensor& g, VjpContext& ctx) { ctx.set(0, sum_to(g, in)); }, x);
   }
