@@ -164,6 +164,13 @@ Saved::Saved(const Tensor& t) : tensor_(t) {
   if (!impl->grad_fn && impl->requires_grad) {  // see Note [Leaves held weakly]
     leaf_ = t.impl_ptr();
     tensor_ = alias(t, impl->shape);
+  } else if (impl->view_base) {
+    // The view's history without its handle on the base, which would hold a
+    // leaf base strongly from inside its own records (Note [Leaves held
+    // weakly]); a later in-place change is caught by the version instead.
+    tensor_ = alias(t);
+    tensor_.impl()->grad_fn = impl->grad_fn;
+    tensor_.impl()->requires_grad = impl->requires_grad;
   }
 }
 
@@ -218,6 +225,7 @@ Edge make_edge(const Tensor& input) {
   Edge edge;
   if (!input.defined()) return edge;
   TensorImpl* impl = input.impl();
+  refresh_view(*impl);
   if (impl->grad_fn) {
     edge.node = impl->grad_fn;
   } else if (impl->requires_grad) {

@@ -8,6 +8,8 @@
 #include "engine.hpp"
 #include "kernels/copy.hpp"
 #include "node.hpp"
+#include "ops/view_windows.hpp"
+#include "tapegrad/autodiff/grad_mode.hpp"
 #include "tapegrad/autodiff/creation.hpp"
 #include "tapegrad/autodiff/ops.hpp"
 
@@ -94,6 +96,29 @@ Tensor copy_values(const Tensor& x) {
 Tensor dense(const Tensor& x) {
   if (x.impl()->contiguous) return x;
   return kernels::gather_strided(x, x.shape(), x.impl()->strides);
+}
+
+void mark_view(Tensor& view, const Tensor& of) {
+  TensorImpl& v = *view.impl();
+  const std::shared_ptr<TensorImpl>& base = of.impl()->view_base ? of.impl()->view_base : of.impl_ptr();
+  v.view_base = base;
+  v.view_generation = base->history_generation;
+}
+
+void refresh_stale_view(TensorImpl& impl) {
+  const std::shared_ptr<TensorImpl> base = impl.view_base;
+  impl.view_generation = base->history_generation;
+  if (!base->contiguous) {
+    throw GraphError("a view " + impl.shape.str() + " of a non-contiguous tensor " + base->shape.str() +
+                     " (strides " + strides_str(*base) +
+                     ") was used after an in-place op rewrote that tensor's history; its gradient cannot be "
+                     "rebuilt: clone() the tensor before modifying it in place");
+  }
+  EnableGrad recording;  // the record is the view's history, whatever the caller's mode
+  const Tensor window = window_of_base(Tensor(base), impl.shape, impl.strides, impl.offset - base->offset,
+                                       "view (rebuilt after an in-place op)", Site{});
+  impl.grad_fn = window.impl()->grad_fn;
+  impl.requires_grad = impl.grad_fn != nullptr;
 }
 
 std::string strides_str(const TensorImpl& impl) {
@@ -197,7 +222,8 @@ std::int64_t Tensor::size(int axis) const {
 }
 
 bool Tensor::requires_grad() const {
-  const TensorImpl& impl = checked("requires_grad");
+  TensorImpl& impl = checked("requires_grad");
+  detail::refresh_view(impl);
   return impl.requires_grad || impl.grad_fn != nullptr;
 }
 
@@ -217,7 +243,11 @@ Tensor& Tensor::requires_grad_(bool on) {
   return *this;
 }
 
-bool Tensor::is_leaf() const { return checked("is_leaf").grad_fn == nullptr; }
+bool Tensor::is_leaf() const {
+  TensorImpl& impl = checked("is_leaf");
+  detail::refresh_view(impl);
+  return impl.grad_fn == nullptr;
+}
 Tensor Tensor::grad() const { return checked("grad").grad; }
 
 void Tensor::set_grad(const Tensor& grad) {
@@ -233,7 +263,8 @@ void Tensor::set_grad(const Tensor& grad) {
 void Tensor::zero_grad() { checked("zero_grad").grad = Tensor(); }
 
 std::string Tensor::op_name() const {
-  const TensorImpl& impl = checked("op_name");
+  TensorImpl& impl = checked("op_name");
+  detail::refresh_view(impl);
   return impl.grad_fn ? impl.grad_fn->name : "";
 }
 
@@ -325,30 +356,6 @@ T* Tensor::mutable_data() {
   const T* p = data<T>();
   impl_->storage->bump_version();
   return const_cast<T*>(p);
-}
-
-Tensor& Tensor::copy_(const Tensor& source) {
-  TensorImpl& impl = checked("copy_");
-  if (!source.defined()) throw std::invalid_argument("copy_: the source tensor is undefined");
-  if (source.shape() != impl.shape) {
-    throw ShapeError("copy_: source " + source.shape().str() + " does not match the destination " +
-                     impl.shape.str());
-  }
-  const Tensor converted = source.dtype() == impl.dtype ? source : to_dtype(source.detach(), impl.dtype);
-  const TensorImpl& from = *converted.impl();
-  if (from.storage.get() == impl.storage.get() && from.offset == impl.offset && from.strides == impl.strides) return *this;
-  if (impl.contiguous && from.contiguous) {
-    std::memcpy(impl.raw(), converted.impl()->raw(),
-                static_cast<std::size_t>(impl.numel()) * dtype_size(impl.dtype));
-  } else {
-    // Through the destination's strides; a source sharing its storage is read
-    // from a copy first, so that overlapping windows cannot read what was
-    // just written.
-    const Tensor values = from.storage.get() == impl.storage.get() ? detail::copy_values(converted) : converted;
-    kernels::scatter_strided(*this, impl.strides, 0, values);
-  }
-  impl.storage->bump_version();
-  return *this;
 }
 
 void Tensor::set_data(const Tensor& values) {

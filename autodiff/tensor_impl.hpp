@@ -25,6 +25,38 @@
 // What it refuses: data<T>() and mutable_data<T>() of a non-contiguous
 // tensor (the message points to contiguous()); view() where the strides do
 // not allow one (reshape copies instead, as PyTorch's does).
+//
+// Note [In-place ops]
+// add_, mul_, copy_, zero_, masked_fill_, index_add_, += ... (ops/inplace.cpp)
+// compute their result out of place with the recorded op of the same name
+// (add, mul, where, ...), then write it into the tensor's window of its
+// storage and bump the storage's version. What this guarantees:
+// - Versions: a base and its views share one Storage and so one counter;
+//   every in-place op bumps it, so a record that saved any of them refuses to
+//   run (Note [Saved tensors]) instead of computing a wrong gradient.
+// - History: when grad mode is on and the tensor, its base or an operand
+//   requires grad, the tensor's history is rewritten: its record becomes the
+//   out-of-place op's, whose edge is the tensor's old record. An op whose
+//   VJP reads the old values (mul_, div_, pow_, clamp_) computes on a
+//   recorded clone of them, as PyTorch saves `original_self`.
+// - Views (PyTorch's CopySlices): an in-place op on a view rewrites its root
+//   base's history instead: a record whose VJP sends the base's gradient with
+//   the view's window zeroed to the old history, and the window to the out-
+//   of-place result. The base's history_generation counts these rewrites; a
+//   view remembers the generation its record was made at, and a view found
+//   stale (any other view of that base, the written view itself) gets a new
+//   record, the window of the base's current history, before it is used
+//   (refresh_view: requires_grad(), make_edge, backward).
+// What it refuses (never a silently wrong gradient):
+// - an in-place op, outside NoGrad, on a leaf that requires grad or on a view
+//   of one (GraphError: as PyTorch, a parameter is updated under NoGrad);
+// - writing into a tensor whose elements overlap (an expanded axis: stride 0),
+//   in any mode, as PyTorch does;
+// - under autograd, an in-place op on a view whose root base is not
+//   contiguous (the window's position in the base's gradient would need the
+//   base's strides); clone() the base first;
+// - a result whose shape or dtype differs from the tensor written (the
+//   broadcast of the operands must be the tensor's own shape).
 #pragma once
 
 #include <memory>
@@ -94,6 +126,15 @@ class TensorImpl {
   /// How many times set_data() gave this leaf another storage.
   std::uint32_t data_changes = 0;
 
+  // --- views and in-place ops (see Note [In-place ops]) ---
+  /// For a tensor made by a view op: the root base whose storage it windows
+  /// (never itself a view); null otherwise (detach() makes a new root).
+  std::shared_ptr<TensorImpl> view_base;
+  /// On a root: how many times an in-place op rewrote its history.
+  std::uint32_t history_generation = 0;
+  /// On a view: the base's history_generation its grad_fn was made at.
+  std::uint32_t view_generation = 0;
+
  private:
   [[noreturn]] void refuse_strided() const;
 };
@@ -117,6 +158,16 @@ Tensor copy_values(const Tensor& x);
 /// x itself when contiguous, else a contiguous copy (no record): what a
 /// kernel that reads a flat buffer calls on its inputs.
 Tensor dense(const Tensor& x);
+/// Marks `view` as a view of `of` (of itself, or of its root base).
+void mark_view(Tensor& view, const Tensor& of);
+/// Gives a view whose base's history an in-place op rewrote since its record
+/// was made a new record: the window of the base's current history (Note
+/// [In-place ops]). Nothing for a tensor that is not a view, or is current.
+void refresh_stale_view(TensorImpl& impl);
+inline void refresh_view(TensorImpl& impl) {
+  if (impl.view_base && impl.view_generation != impl.view_base->history_generation) [[unlikely]]
+    refresh_stale_view(impl);
+}
 /// "(20, 5, 1)": a tensor's strides in an error message.
 std::string strides_str(const TensorImpl& impl);
 /// Whether the strides are the row-major strides of `shape` (axes of extent 1

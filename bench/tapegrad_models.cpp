@@ -97,6 +97,7 @@ class TgModel : public Runner {
   explicit TgModel(const ModelInit& init) : kind_(init.kind), lr_(init.lr), model_(init.kind) {
     params_ = model_.parameters();
     if (params_.size() != init.params.size()) throw std::logic_error("bench: parameter count differs");
+    tg::NoGrad no_grad;  // the shared initial weights
     for (std::size_t i = 0; i < params_.size(); ++i) {
       params_[i].copy_(tg::from_vector(init.params[i], params_[i].shape()));
     }

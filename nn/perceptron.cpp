@@ -5,6 +5,7 @@
 #include "layer_support.hpp"
 #include "tapegrad/autodiff/creation.hpp"
 #include "tapegrad/autodiff/errors.hpp"
+#include "tapegrad/autodiff/grad_mode.hpp"
 #include "tapegrad/autodiff/ops.hpp"
 
 namespace tg::nn {
@@ -74,6 +75,7 @@ std::int64_t Perceptron::train_epoch(const Tensor& x, const Tensor& targets, dou
     ++mistakes;
     for (std::size_t j = 0; j < n; ++j) w[j] += learning_rate * error * row[j];
   }
+  NoGrad no_grad;  // the perceptron rule's result, not a taped step
   weight.copy_(from_vector(w, weight.shape(), f64));
   return mistakes;
 }

@@ -9,6 +9,7 @@
 
 #include "tapegrad/autodiff/creation.hpp"
 #include "tapegrad/autodiff/errors.hpp"
+#include "tapegrad/autodiff/grad_mode.hpp"
 #include "tapegrad/nn/module.hpp"
 
 namespace tg::optim {
@@ -82,6 +83,7 @@ void EarlyStopping::save_snapshot() {
     if (!saved.defined() || saved.shape() != weights[i].shape() || saved.dtype() != weights[i].dtype()) {
       saved = zeros(weights[i].shape(), weights[i].dtype());
     }
+    NoGrad no_grad;  // a snapshot, not a step of the graph
     saved.copy_(weights[i]);
   }
 }
@@ -105,6 +107,7 @@ void EarlyStopping::restore(nn::Module& module) const {
                             target[i].tensor.shape().str());
     }
   }
+  NoGrad no_grad;  // parameters take values outside the graph
   for (std::size_t i = 0; i < target.size(); ++i) {
     Tensor destination = target[i].tensor;
     destination.copy_(snapshot_[i]);

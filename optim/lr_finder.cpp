@@ -17,7 +17,7 @@ namespace {
 // Deep copies of a list of tensors, to put back later.
 std::vector<Tensor> copies(const std::vector<Tensor>& tensors) {
   std::vector<Tensor> out;
-  for (const Tensor& t : tensors) out.push_back(zeros_like(t).copy_(t));
+  for (const Tensor& t : tensors) out.push_back(t.detach().clone());
   return out;
 }
 
@@ -45,7 +45,7 @@ LrFinderResult lr_range_test(nn::Module& model, const LossFunction& loss, Optimi
   const std::vector<Tensor> params = model.parameters(), buffers = model.buffers();
   const std::vector<Tensor> saved_params = copies(params), saved_buffers = copies(buffers);
   auto saved_state = optimizer.state();
-  for (auto& [name, t] : saved_state) t = zeros_like(t).copy_(t);
+  for (auto& [name, t] : saved_state) t = t.detach().clone();
   std::vector<double> saved_lrs;
   for (std::size_t g = 0; g < optimizer.group_count(); ++g) saved_lrs.push_back(optimizer.lr(g));
   const bool was_training = model.is_training();

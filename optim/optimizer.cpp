@@ -351,7 +351,10 @@ void Optimizer::load_state(const std::vector<std::pair<std::string, Tensor>>& st
         Tensor& slot = group.states[i].slots[k];
         const Tensor& source = *it->second[k];
         if (slot.dtype() == i64) slot.mutable_data<std::int64_t>()[0] = static_cast<std::int64_t>(source.item());
-        else slot.copy_(source);
+        else {
+          NoGrad no_grad;  // state, not a taped step
+          slot.copy_(source);
+        }
       }
     }
   }

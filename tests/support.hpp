@@ -27,6 +27,14 @@
 
 namespace tg::test {
 
+/// Gives `target` (a parameter, a buffer) new values outside the graph, as a
+/// user does under NoGrad: copy_ on a leaf that requires grad is refused
+/// while grad mode records.
+inline void assign(Tensor target, const Tensor& values) {
+  NoGrad no_grad;
+  target.copy_(values);
+}
+
 // --- Error messages ---------------------------------------------------------
 
 /// A place in a test file, as an op's error message quotes it: the file's

@@ -163,6 +163,131 @@ Tensor scatter_add_into_zeros(const Shape& shape, int axis, const Tensor& index,
 
 }  // namespace
 
+namespace {
+
+// index_add and index_copy's checks: x and source floating and of one dtype,
+// index int64 of rank 0 or 1 within x's extent along `axis`, source shaped
+// as x with index.numel() along `axis`. Returns the normalised axis.
+int check_index_source(const Tensor& x, int axis, const Tensor& index, const Tensor& source, const char* op,
+                       const Site& site) {
+  check_pair(x, source, op, site);
+  const int a = normalize_axis(axis, x.rank(), x.shape(), op, site);
+  check_indices(index, x.shape(), a, op, site);
+  if (index.rank() > 1) throw ShapeError(std::string(op) + ": index must have rank 1, got shape " + index.shape().str(), site);
+  Shape expected = x.shape();
+  expected[a] = index.numel();
+  if (source.shape() != expected) {
+    throw ShapeError(std::string(op) + ": source " + source.shape().str() + " does not fit " + x.shape().str() +
+                         " along axis " + std::to_string(a) + " with " + std::to_string(index.numel()) +
+                         " indices (expected " + expected.str() + ")",
+                     site);
+  }
+  return a;
+}
+
+// x with source's rows written over its rows at `indices` along `axis`.
+Tensor copy_rows(const Tensor& x, int axis, const Tensor& indices, const Tensor& source, const Site& site) {
+  Tensor y = detail::copy_values(x);
+  const AxisView out(x.shape(), axis);
+  const Tensor indices_flat = detail::dense(indices);
+  const std::int64_t* idx = indices_flat.impl()->data<std::int64_t>();
+  const std::int64_t count = indices.numel();
+  kernels::dispatch_float(x.dtype(), "index_copy", site, [&](auto tag) {
+    using T = decltype(tag);
+    const Tensor src_flat = detail::dense(source);
+    const T* ps = src_flat.impl()->data<T>();
+    T* py = y.impl()->data<T>();
+    for (std::int64_t o = 0; o < out.outer; ++o)
+      for (std::int64_t j = 0; j < count; ++j)
+        std::copy_n(ps + (o * count + j) * out.inner, out.inner, py + (o * out.n + idx[j]) * out.inner);
+  });
+  return y;
+}
+
+}  // namespace
+
+Tensor index_add(const Tensor& x, int axis, const Tensor& index, const Tensor& source, double alpha, Site site) {
+  check_defined(x, "index_add", site);
+  const int a = check_index_source(x, axis, index, source, "index_add", site);
+  const Tensor added = index_add_into_zeros(x.shape(), a, index, source, site);
+  return add(x, alpha == 1.0 ? added : mul(added, alpha, site), site);
+}
+
+Tensor index_copy(const Tensor& x, int axis, const Tensor& index, const Tensor& source, Site site) {
+  check_defined(x, "index_copy", site);
+  const int a = check_index_source(x, axis, index, source, "index_copy", site);
+  Tensor y = copy_rows(x, a, index, source, site);
+  if (should_record(x, source)) {
+    record("index_copy", site, y, [a, saved_index = detail::Saved(index), site](const Tensor& g, VjpContext& ctx) {
+      const Tensor& indices = saved_index.get();
+      if (ctx.needs(0)) {
+        Shape rows = g.shape();
+        rows[a] = indices.numel();
+        ctx.set(0, mul(g, copy_rows(ones(g.shape(), g.dtype()), a, indices, zeros(rows, g.dtype()), site), site));
+      }
+      if (ctx.needs(1)) ctx.set(1, select_rows(g, a, indices, site));
+    }, x, source);
+  }
+  return y;
+}
+
+Tensor index_put(const Tensor& x, const std::vector<Tensor>& indices, const Tensor& values, bool accumulate, Site site) {
+  check_defined(x, "index_put", site);
+  check_defined(values, "index_put", site);
+  const int k = static_cast<int>(indices.size());
+  if (k == 0 || k > x.rank()) {
+    throw ShapeError("index_put: " + std::to_string(k) + " index tensors for the tensor " + x.shape().str() +
+                         " (expected 1 to " + std::to_string(x.rank()) + ", one per leading axis)",
+                     site);
+  }
+  Shape indexed;  // the broadcast shape of the indices
+  for (int j = 0; j < k; ++j) {
+    const Tensor& index = indices[static_cast<std::size_t>(j)];
+    check_defined(index, "index_put", site);
+    if (index.dtype() != Dtype::i64) {
+      throw DtypeError(std::string("index_put: index ") + std::to_string(j) + " must be int64, got " +
+                           dtype_name(index.dtype()),
+                       site);
+    }
+    indexed = j == 0 ? index.shape() : broadcast_shapes(indexed, index.shape(), "index_put", site);
+  }
+  // Positions in x viewed as (x.shape[0] * ... * x.shape[k-1], rest...).
+  const std::int64_t count = indexed.numel();
+  Tensor linear = detail::empty(Shape{count}, Dtype::i64);
+  std::int64_t* lin = linear.impl()->data<std::int64_t>();
+  std::fill_n(lin, count, std::int64_t{0});
+  std::int64_t lead = 1;
+  for (int j = k - 1; j >= 0; --j) {
+    const std::int64_t n = x.shape()[j];
+    const Tensor index = detail::dense(broadcast_to(indices[static_cast<std::size_t>(j)].detach(), indexed, site));
+    const std::int64_t* p = index.impl()->data<std::int64_t>();
+    for (std::int64_t i = 0; i < count; ++i) {
+      if (p[i] < -n || p[i] >= n) {
+        throw AxisError("index_put: index " + std::to_string(p[i]) + " is out of range for axis " + std::to_string(j) +
+                            " of extent " + std::to_string(n) + " in shape " + x.shape().str(),
+                        site);
+      }
+      lin[i] += (p[i] < 0 ? p[i] + n : p[i]) * lead;
+    }
+    lead *= n;
+  }
+  Shape rows{lead}, target = indexed, flat_target{count};
+  for (int i = k; i < x.rank(); ++i) {
+    rows.push_back(x.shape()[i]);
+    target.push_back(x.shape()[i]);
+    flat_target.push_back(x.shape()[i]);
+  }
+  if (!broadcasts_to(values.shape(), target)) {
+    throw ShapeError("index_put: values " + values.shape().str() + " do not broadcast to the indexed shape " +
+                         target.str() + " of " + x.shape().str(),
+                     site);
+  }
+  const Tensor source = reshape(broadcast_to(values, target, site), flat_target, site);
+  const Tensor x_rows = reshape(x, rows, site);
+  const Tensor y = accumulate ? index_add(x_rows, 0, linear, source, 1.0, site) : index_copy(x_rows, 0, linear, source, site);
+  return reshape(y, x.shape(), site);
+}
+
 Tensor index_select(const Tensor& x, int axis, const Tensor& indices, Site site) {
   check_defined(x, "index_select", site);
   const int a = normalize_axis(axis, x.rank(), x.shape(), "index_select", site);

@@ -15,6 +15,7 @@
 #include <numeric>
 
 #include "common.hpp"
+#include "view_windows.hpp"
 #include "tapegrad/autodiff/views.hpp"
 
 namespace tg {
@@ -55,6 +56,7 @@ Tensor window_view(const Tensor& x, const char* name, const Site& site, Pick pic
   const TensorImpl& in = *x.impl();
   const Geometry w = pick(in.shape, in.strides, in.offset);
   Tensor y = detail::view_of(x, w.shape, w.strides, w.offset);
+  detail::mark_view(y, x);
   if (should_record(x)) {
     record(name, site, y, [name, site, pick, shape = in.shape](const Tensor& g, VjpContext& ctx) {
       if (Tensor* sum = ctx.accumulated(0)) {
@@ -122,6 +124,27 @@ struct DiagonalPick {
   }
 };
 
+// A view's window in its root base, for a base laid out contiguously (the
+// base itself, checked by the caller, and every gradient): the view's shape
+// and strides, `offset` elements past the base's first (Note [In-place ops]).
+struct BaseWindowPick {
+  Shape shape;
+  Strides strides;
+  std::int64_t offset;
+  Geometry operator()(const Shape&, const Strides&, std::int64_t base_offset) const {
+    return Geometry{shape, strides, base_offset + offset};
+  }
+};
+
+}  // namespace
+
+Tensor detail::window_of_base(const Tensor& base, const Shape& shape, const Strides& strides, std::int64_t offset,
+                              const char* name, const Site& site) {
+  return window_view(base, name, site, BaseWindowPick{shape, strides, offset});
+}
+
+namespace {
+
 // The target shape with one -1 resolved against x's element count.
 Shape resolve_shape(const Tensor& x, const Shape& shape_in, const char* op, const Site& site) {
   Shape shape = shape_in;
@@ -163,6 +186,7 @@ Tensor reshape_or_view(const Tensor& x, const Shape& shape_in, bool may_copy, co
   Tensor y;
   if (detail::view_strides(x.shape(), x.impl()->strides, shape, strides)) {
     y = detail::view_of(x, shape, strides, x.impl()->offset);
+    detail::mark_view(y, x);
   } else if (may_copy) {
     y = detail::alias(detail::copy_values(x), shape);
   } else {
@@ -191,6 +215,17 @@ Tensor contiguous(const Tensor& x, Site site) {
   Tensor y = detail::copy_values(x);
   if (should_record(x)) {
     record("contiguous", site, y, [](const Tensor& g, VjpContext& ctx) { ctx.set(0, g); }, x);
+  }
+  return y;
+}
+
+Tensor Tensor::clone(Site site) const { return tg::clone(*this, site); }
+
+Tensor clone(const Tensor& x, Site site) {
+  check_defined(x, "clone", site);
+  Tensor y = detail::copy_values(x);
+  if (should_record(x)) {
+    record("clone", site, y, [](const Tensor& g, VjpContext& ctx) { ctx.set(0, g); }, x);
   }
   return y;
 }
@@ -226,6 +261,7 @@ Tensor permute(const Tensor& x, const std::vector<int>& dims, Site site) {
     inverse[a] = i;
   }
   Tensor y = detail::view_of(x, shape, strides, x.impl()->offset);
+  detail::mark_view(y, x);
   if (should_record(x)) {
     record("permute", site, y, [inverse](const Tensor& g, VjpContext& ctx) { ctx.set(0, permute(g, inverse)); }, x);
   }
@@ -317,6 +353,7 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape, Site site) {
   }
   check_numel(shape, x.dtype(), "broadcast_to", site);
   Tensor y = detail::view_of(x, shape, kernels::operand_strides(x, shape), x.impl()->offset);
+  detail::mark_view(y, x);
   if (should_record(x)) {
     record("broadcast_to", site, y, [in = x.shape()](const Tensor& g, VjpContext& ctx) { ctx.set(0, sum_to(g, in)); }, x);
   }

@@ -17,7 +17,7 @@ namespace {
 // A net whose ReLU is dead for every input: its output is all zeros.
 nn::Sequential dead_net(Generator& gen) {
   nn::Sequential net(nn::Linear(3, 2, {.generator = &gen}), nn::ReLU());
-  std::static_pointer_cast<nn::Linear>(net[0])->bias.copy_(full({2}, -100.0));
+  tg::test::assign(std::static_pointer_cast<nn::Linear>(net[0])->bias, full({2}, -100.0));
   return net;
 }
 

@@ -78,8 +78,8 @@ TEST_CASE("a narrow 20-layer sigmoid MLP with N(0, 1) weights is flagged; ReLU w
 TEST_CASE("gradient norms: values, thresholds, no gradient yet, non-finite") {
   nn::Sequential net(nn::Linear(2, 2), nn::Linear(2, 1));
   auto first = linear_at(net, 0), last = linear_at(net, 1);
-  first->weight.copy_(tensor({3, 4, 0, 0}, {2, 2}));
-  first->bias.copy_(tensor({0, 0}));
+  tg::test::assign(first->weight, tensor({3, 4, 0, 0}, {2, 2}));
+  tg::test::assign(first->bias, tensor({0, 0}));
   CHECK(any_contains(nn::gradient_report(net).warnings, "call backward()"));
   first->weight.set_grad(tensor({6e-4, 0, 0, 8e-4}, {2, 2}));
   first->bias.set_grad(zeros({2}));
@@ -110,7 +110,7 @@ TEST_CASE("dead units: a ReLU behind a very negative bias is reported dead") {
 
   Generator gen(3);
   nn::Sequential net(nn::Linear(4, 8, {.generator = &gen}), nn::ReLU(), nn::Linear(8, 1, {.generator = &gen}));
-  linear_at(net, 0)->bias.copy_(full({8}, -100.0));
+  tg::test::assign(linear_at(net, 0)->bias, full({8}, -100.0));
   nn::Diagnostics diag(net);
   net(randn({16, 4}, gen));
   const auto acts = diag.activations();
@@ -126,7 +126,7 @@ TEST_CASE("dead units: a ReLU behind a very negative bias is reported dead") {
   check_contains(diag.report(), {"Activations", "ReLU", "100.0%"});
 
   // Half the units dead: the other half has a large positive bias.
-  linear_at(net, 0)->bias.copy_(tensor({-100, 100, -100, 100, -100, 100, -100, 100}));
+  tg::test::assign(linear_at(net, 0)->bias, tensor({-100, 100, -100, 100, -100, 100, -100, 100}));
   diag.begin_epoch();
   net(randn({16, 4}, gen));
   CHECK(diag.activations()[0].dead_batch == 0.5);
@@ -136,8 +136,8 @@ TEST_CASE("dead units: a ReLU behind a very negative bias is reported dead") {
 
 TEST_CASE("dead over an epoch means dead in every batch; evaluation passes are not counted") {
   nn::Sequential net(nn::Linear(1, 2), nn::ReLU());
-  linear_at(net, 0)->weight.copy_(tensor({1, -1}, {2, 1}));
-  linear_at(net, 0)->bias.copy_(zeros({2}));
+  tg::test::assign(linear_at(net, 0)->weight, tensor({1, -1}, {2, 1}));
+  tg::test::assign(linear_at(net, 0)->bias, zeros({2}));
   nn::Diagnostics diag(net);
   net(ones({4, 1}));   // unit 0 alive, unit 1 dead
   CHECK(diag.activations()[0].dead_batch == 0.5);
@@ -162,8 +162,8 @@ TEST_CASE("saturation of sigmoid and tanh outputs") {
   Generator gen(5);
   nn::Sequential net(nn::Linear(8, 16, {.generator = &gen}), nn::Sigmoid(), nn::Linear(16, 16, {.generator = &gen}),
                      nn::Tanh());
-  linear_at(net, 0)->weight.copy_(linear_at(net, 0)->weight.detach() * 1000.0);  // saturates the sigmoid
-  linear_at(net, 2)->weight.copy_(linear_at(net, 2)->weight.detach() * 1e-3);   // keeps tanh near 0
+  tg::test::assign(linear_at(net, 0)->weight, linear_at(net, 0)->weight.detach() * 1000.0);  // saturates the sigmoid
+  tg::test::assign(linear_at(net, 2)->weight, linear_at(net, 2)->weight.detach() * 1e-3);   // keeps tanh near 0
   nn::Diagnostics diag(net);
   net(randn({32, 8}, gen));
   const auto acts = diag.activations();

@@ -10,8 +10,8 @@ using tg::test::check_values;
 
 TEST_CASE("Linear computes x Wᵀ + b over the last axis, for any leading axes") {
   nn::Linear layer(3, 2);
-  layer.weight.copy_(tensor({1, 2, 3, -1, 0, 1}, {2, 3}));
-  layer.bias.copy_(tensor({0.5, -0.5}));
+  tg::test::assign(layer.weight, tensor({1, 2, 3, -1, 0, 1}, {2, 3}));
+  tg::test::assign(layer.bias, tensor({0.5, -0.5}));
   check_values(layer(tensor({1, 1, 1, 2, 0, -1}, {2, 3})), {6.5, -0.5, -0.5, -3.5});
   const Tensor y3 = layer(ones({4, 5, 3}));
   CHECK(y3.shape() == Shape{4, 5, 2});
@@ -157,7 +157,7 @@ TEST_CASE("gradcheck of Linear on a (..., in) input, with and without a bias (fl
   for (bool bias : {true, false}) {
     CAPTURE(bias);
     nn::Linear layer(4, 5, {.bias = bias, .dtype = f64, .generator = &gen});
-    if (bias) layer.bias.copy_(randn({5}, gen, f64));
+    if (bias) tg::test::assign(layer.bias, randn({5}, gen, f64));
     const Tensor want = bias ? matmul(x, transpose(layer.weight)) + layer.bias : matmul(x, transpose(layer.weight));
     check_values(layer(x), want.to_vector<double>());
     CHECK_GRADCHECK_INPUTS(bias ? 2 : 1, nn::gradcheck(layer, [&] { return sum(pow(layer(x), 2.0)); }));

@@ -82,8 +82,8 @@ TEST_CASE("BatchNorm1d in training: (x − batch mean) / sqrt(biased batch var +
   const Tensor x = tensor({1, 2, 3, 6, 5, 10}, {3, 2}, f64);
   // Channel 0: mean 3, biased var 8/3; channel 1: mean 6, var 32/3.
   check_values(bn(x), normalized(x, {3, 6}, {8.0 / 3, 32.0 / 3}, {1, 1}, {0, 0}), 0, kTol);
-  bn.weight.copy_(tensor({2, -1}, f64));
-  bn.bias.copy_(tensor({0.5, 1}, f64));
+  tg::test::assign(bn.weight, tensor({2, -1}, f64));
+  tg::test::assign(bn.bias, tensor({0.5, 1}, f64));
   const Tensor y = bn(x);
   CHECK(y.shape() == x.shape());
   check_values(y, normalized(x, {3, 6}, {8.0 / 3, 32.0 / 3}, {2, -1}, {0.5, 1}), 0, kTol);
@@ -165,10 +165,10 @@ TEST_CASE("momentum unset: the running statistics are the plain average over eve
 
 TEST_CASE("evaluation mode normalises with the running statistics and leaves them alone; train() switches back") {
   nn::BatchNorm1d bn(2, {.dtype = f64});
-  bn.running_mean.copy_(tensor({1, -2}, f64));
-  bn.running_var.copy_(tensor({4, 0.25}, f64));
-  bn.weight.copy_(tensor({3, 1}, f64));
-  bn.bias.copy_(tensor({0, -1}, f64));
+  tg::test::assign(bn.running_mean, tensor({1, -2}, f64));
+  tg::test::assign(bn.running_var, tensor({4, 0.25}, f64));
+  tg::test::assign(bn.weight, tensor({3, 1}, f64));
+  tg::test::assign(bn.bias, tensor({0, -1}, f64));
   const Tensor x = tensor({1, 2, 3, 6, 5, 10}, {3, 2}, f64);
   bn.eval();
   CHECK_FALSE(bn.is_training());
@@ -247,8 +247,8 @@ TEST_CASE("float64 gradcheck through BatchNorm1d in training mode, (N, C) and (N
   Generator gen(11);
   auto bn = std::make_shared<nn::BatchNorm1d>(4);
   nn::Sequential model(nn::Linear(3, 4, {.generator = &gen}), bn, nn::Tanh(), nn::Linear(4, 2, {.generator = &gen}));
-  bn->weight.copy_(tensor({1.5, -0.5, 0.8, 2}));
-  bn->bias.copy_(tensor({0.1, -0.2, 0.3, 0}));
+  tg::test::assign(bn->weight, tensor({1.5, -0.5, 0.8, 2}));
+  tg::test::assign(bn->bias, tensor({0.1, -0.2, 0.3, 0}));
   REQUIRE(model.is_training());
   const Tensor x = randn({6, 3}, gen, f64);
   const Tensor proj = randn({6, 2}, gen, f64);
@@ -260,7 +260,7 @@ TEST_CASE("float64 gradcheck through BatchNorm1d in training mode, (N, C) and (N
   nn::Sequential model3(nn::Linear(2, 3, {.generator = &gen}),
                         nn::Lambda("ToNCL", [](const Tensor& t) { return permute(t, {0, 2, 1}); }), bn3,
                         nn::Sigmoid());
-  bn3->weight.copy_(tensor({0.7, -1.2, 1.1}));
+  tg::test::assign(bn3->weight, tensor({0.7, -1.2, 1.1}));
   const Tensor x3 = randn({2, 4, 2}, gen, f64);
   const Tensor proj3 = randn({2, 3, 4}, gen, f64);
   CHECK_GRADCHECK_INPUTS(4, nn::gradcheck(model3, [&] { return sum(model3(x3) * proj3); }));
@@ -272,8 +272,8 @@ TEST_CASE("float64 gradcheck through BatchNorm1d in training mode, (N, C) and (N
 TEST_CASE("float64 gradcheck through BatchNorm2d in training mode, with a convolution upstream") {
   Generator gen(12);
   ConvBlock block(gen);
-  block.bn->weight.copy_(tensor({1.3, -0.7, 0.9}));
-  block.bn->bias.copy_(tensor({0.2, 0, -0.4}));
+  tg::test::assign(block.bn->weight, tensor({1.3, -0.7, 0.9}));
+  tg::test::assign(block.bn->bias, tensor({0.2, 0, -0.4}));
   const Tensor x = randn({2, 2, 4, 4}, gen, f64);
   const Tensor proj = randn({2, 3, 4, 4}, gen, f64);
   // weight, bias (upstream, the bias's gradient being ~0: the batch mean
@@ -296,8 +296,8 @@ TEST_CASE("LayerNorm: each sample over its last axes, weight and bias of normali
     return y;
   };
   check_values(ln(x), expect({1, 1, 1}, {0, 0, 0}), 0, kTol);
-  ln.weight.copy_(tensor({2, -1, 0.5}, f64));
-  ln.bias.copy_(tensor({1, 0, -1}, f64));
+  tg::test::assign(ln.weight, tensor({2, -1, 0.5}, f64));
+  tg::test::assign(ln.bias, tensor({1, 0, -1}, f64));
   check_values(ln(x), expect({2, -1, 0.5}, {1, 0, -1}), 0, kTol);
   // The same in evaluation mode, and one sample is fine.
   ln.eval();
@@ -329,13 +329,13 @@ TEST_CASE("float64 gradcheck of LayerNorm: its parameters, an upstream Linear, a
   Generator gen(13);
   auto ln = std::make_shared<nn::LayerNorm>(4);
   nn::Sequential model(nn::Linear(3, 4, {.generator = &gen}), ln, nn::Tanh());
-  ln->weight.copy_(tensor({1.5, -0.5, 0.8, 2}));
-  ln->bias.copy_(tensor({0.1, -0.2, 0.3, 0}));
+  tg::test::assign(ln->weight, tensor({1.5, -0.5, 0.8, 2}));
+  tg::test::assign(ln->bias, tensor({0.1, -0.2, 0.3, 0}));
   const Tensor x = randn({5, 3}, gen, f64);
   const Tensor proj = randn({5, 4}, gen, f64);
   CHECK_GRADCHECK_INPUTS(4, nn::gradcheck(model, [&] { return sum(model(x) * proj); }));
   nn::LayerNorm ln2(Shape{2, 3}, {.dtype = f64});
-  ln2.weight.copy_(randn({2, 3}, gen, f64));
+  tg::test::assign(ln2.weight, randn({2, 3}, gen, f64));
   CHECK_GRADCHECK_INPUTS(1, gradcheck([&](auto& t) { return ln2(t); }, {randn({2, 2, 3}, gen, f64)}));
 }
 

@@ -33,7 +33,7 @@ void set_known_weights(nn::Module& m) {
   for (Tensor& p : m.parameters()) {
     std::vector<double> v(static_cast<std::size_t>(p.numel()));
     for (double& e : v) e = static_cast<double>((seed++ * 37) % 23 - 11) / 20;  // in [−0.55, 0.55]
-    p.copy_(from_vector(v, p.shape(), f64));
+    tg::test::assign(p, from_vector(v, p.shape(), f64));
   }
 }
 
@@ -221,15 +221,15 @@ TEST_CASE("h_n is the last layer's last output step; forward equals forward_with
 
 TEST_CASE("RNN: one step by hand, h = tanh(w x + b_ih + u h0 + b_hh)") {
   nn::RNN rnn(1, 1, {.dtype = f64});
-  rnn.weight_ih[0].copy_(tensor({0.5}, {1, 1}, f64));
-  rnn.weight_hh[0].copy_(tensor({-2.0}, {1, 1}, f64));
-  rnn.bias_ih[0].copy_(tensor({0.1}, {1}, f64));
-  rnn.bias_hh[0].copy_(tensor({0.2}, {1}, f64));
+  tg::test::assign(rnn.weight_ih[0], tensor({0.5}, {1, 1}, f64));
+  tg::test::assign(rnn.weight_hh[0], tensor({-2.0}, {1, 1}, f64));
+  tg::test::assign(rnn.bias_ih[0], tensor({0.1}, {1}, f64));
+  tg::test::assign(rnn.bias_hh[0], tensor({0.2}, {1}, f64));
   const Tensor x = tensor({3.0}, {1, 1, 1}, f64), h0 = tensor({0.25}, {1, 1, 1}, f64);
   check_values(rnn(x), {std::tanh(0.5 * 3 + 0.1 + 0.2)});
   check_values(rnn.forward_with_state(x, h0).output, {std::tanh(0.5 * 3 + 0.1 - 2 * 0.25 + 0.2)});
   nn::RNN relu(1, 1, {.nonlinearity = nn::RNNNonlinearity::relu, .dtype = f64});
-  for (std::size_t i = 0; i < 4; ++i) relu.parameters()[i].copy_(rnn.parameters()[i]);
+  for (std::size_t i = 0; i < 4; ++i) tg::test::assign(relu.parameters()[i], rnn.parameters()[i]);
   check_values(relu.forward_with_state(x, h0).output, {1.3});
   check_values(relu.forward_with_state(neg(x), h0).output, {0.0});
 }
@@ -282,16 +282,16 @@ TEST_CASE("without biases the cells drop both bias terms") {
   const Tensor x = uniform({2, 3, 3}, -1, 1, gen, f64);
   nn::GRU with(3, 2, {.dtype = f64}), without(3, 2, {.bias = false, .dtype = f64});
   set_known_weights(without);
-  with.weight_ih[0].copy_(without.weight_ih[0]);
-  with.weight_hh[0].copy_(without.weight_hh[0]);
-  with.bias_ih[0].copy_(zeros({6}, f64));
-  with.bias_hh[0].copy_(zeros({6}, f64));
+  tg::test::assign(with.weight_ih[0], without.weight_ih[0]);
+  tg::test::assign(with.weight_hh[0], without.weight_hh[0]);
+  tg::test::assign(with.bias_ih[0], zeros({6}, f64));
+  tg::test::assign(with.bias_hh[0], zeros({6}, f64));
   check_values(without(x), with(x).to_vector<double>());
   nn::LSTM lstm_with(3, 2, {.dtype = f64}), lstm_without(3, 2, {.bias = false, .dtype = f64});
-  lstm_with.weight_ih[0].copy_(lstm_without.weight_ih[0]);
-  lstm_with.weight_hh[0].copy_(lstm_without.weight_hh[0]);
-  lstm_with.bias_ih[0].copy_(zeros({8}, f64));
-  lstm_with.bias_hh[0].copy_(zeros({8}, f64));
+  tg::test::assign(lstm_with.weight_ih[0], lstm_without.weight_ih[0]);
+  tg::test::assign(lstm_with.weight_hh[0], lstm_without.weight_hh[0]);
+  tg::test::assign(lstm_with.bias_ih[0], zeros({8}, f64));
+  tg::test::assign(lstm_with.bias_hh[0], zeros({8}, f64));
   check_values(lstm_without(x), lstm_with(x).to_vector<double>());
 }
 
@@ -302,8 +302,8 @@ TEST_CASE("a stacked layer is the composition of single layers with the same wei
   nn::LSTM first(3, 5, {.dtype = f64}), second(5, 5, {.dtype = f64});
   auto p = stacked.parameters(), p1 = first.parameters(), p2 = second.parameters();
   for (std::size_t i = 0; i < 4; ++i) {
-    p1[i].copy_(p[i]);
-    p2[i].copy_(p[i + 4]);
+    tg::test::assign(p1[i], p[i]);
+    tg::test::assign(p2[i], p[i + 4]);
   }
   const Tensor h0 = randn({2, 2, 5}, gen, f64), c0 = randn({2, 2, 5}, gen, f64);
   const nn::LSTMOutput out = stacked.forward_with_state(x, {h0, c0});

@@ -26,8 +26,8 @@ struct Counted : nn::Module {
 
 // The values "training" leaves in the layer at `epoch`: distinct per epoch.
 void set_epoch_weights(nn::Linear& layer, int epoch) {
-  layer.weight.copy_(full(layer.weight.shape(), 10.0 + epoch));
-  layer.bias.copy_(full(layer.bias.shape(), -epoch));
+  tg::test::assign(layer.weight, full(layer.weight.shape(), 10.0 + epoch));
+  tg::test::assign(layer.bias, full(layer.bias.shape(), -epoch));
 }
 
 }  // namespace
@@ -96,11 +96,11 @@ TEST_CASE("EarlyStopping: patience 0, max mode, NaN, and a loop that runs out") 
   // buffers are saved and restored with the parameters.
   Counted model;
   optim::EarlyStopping stopper(model, {.patience = 5});
-  model.scale.copy_(tensor({2, 3}));
-  model.seen.copy_(tensor({7}));
+  tg::test::assign(model.scale, tensor({2, 3}));
+  tg::test::assign(model.seen, tensor({7}));
   CHECK_FALSE(stopper.update(0.5));
-  model.scale.copy_(tensor({4, 5}));
-  model.seen.copy_(tensor({8}));
+  tg::test::assign(model.scale, tensor({4, 5}));
+  tg::test::assign(model.seen, tensor({8}));
   CHECK_FALSE(stopper.update(0.6));
   check_values(model.scale, {4, 5});
   stopper.restore();

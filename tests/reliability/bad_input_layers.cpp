@@ -106,7 +106,7 @@ std::vector<BadInputCase> dense_cases() {
     CHECK_ERROR(ShapeError, p(scalar(1.0)), "Perceptron", "()");
     check_shape(p(zeros({0, 2})), {0});
     // A NaN input is neither side of the threshold.
-    p.weight.copy_(tensor({1, 1}));
+    tg::test::assign(p.weight, tensor({1, 1}));
     check_values_nan(p(tensor({kNaN, 1, 1, 1}, {2, 2})), {kNaN, 1});
     CHECK_ERROR(ShapeError, p.train_epoch(ones({3, 2}), ones({2})), "train_epoch", "(3,)", "(2,)");
     CHECK_ERROR(ShapeError, p.train_epoch(ones({3}), ones({3})), "train_epoch", "(3,)");

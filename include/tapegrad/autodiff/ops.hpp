@@ -153,19 +153,29 @@ Tensor stack(const std::vector<Tensor>& tensors, int axis = 0, Site site = Site:
 /// first; axes past its end are not padded.
 Tensor pad(const Tensor& x, const std::vector<std::pair<std::int64_t, std::int64_t>>& widths,
            double value = 0.0, Site site = Site::current());
+// --- indexing -------------------------------------------------------------------------
+/// x with alpha * source's slices along `axis` added at the positions `index`
+/// (int64, rank 1; repeats add up); source has x's shape with index.numel()
+/// along `axis`. PyTorch's index_add.
+Tensor index_add(const Tensor& x, int axis, const Tensor& index, const Tensor& source, double alpha = 1.0,
+                 Site site = Site::current());
+/// x with its slices along `axis` at `index` replaced by source's (PyTorch's
+/// index_copy; with repeated positions one of them is kept, which one is
+/// unspecified, as there).
+Tensor index_copy(const Tensor& x, int axis, const Tensor& index, const Tensor& source, Site site = Site::current());
+/// x with x[indices...] = values (accumulate: +=): one int64 index tensor per
+/// leading axis, broadcast together (negative entries count from the end),
+/// values broadcast to the indexed shape. PyTorch's index_put.
+Tensor index_put(const Tensor& x, const std::vector<Tensor>& indices, const Tensor& values, bool accumulate = false,
+                 Site site = Site::current());
+/// A copy with storage of its own (contiguous); the gradient passes through.
+Tensor clone(const Tensor& x, Site site = Site::current());
 // --- dtype -----------------------------------------------------------------------------
 /// Converts to `dtype` (x itself when it already has it); between float
 /// types the gradient converts back.
 Tensor to_dtype(const Tensor& x, Dtype dtype, Site site = Site::current());
 
 // --- operators --------------------------------------------------------------------------
-/// Binds a tensor operand to the caller's source line, so that operators,
-/// which cannot take a defaulted argument, still report where they were used.
-struct At {
-  At(const Tensor& t, Site where = Site::current()) : tensor(t), site(where) {}  // NOLINT: implicit by design
-  const Tensor& tensor;
-  Site site;
-};
 
 Tensor operator-(At x);
 Tensor operator+(At a, const Tensor& b);

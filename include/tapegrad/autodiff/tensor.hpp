@@ -14,6 +14,22 @@
 namespace tg {
 
 class TensorImpl;
+class Tensor;
+
+/// Binds a tensor operand to the caller's source line, so that operators,
+/// which cannot take a defaulted argument, still report where they were used.
+struct At {
+  At(const Tensor& t, Site where = Site::current()) : tensor(t), site(where) {}  // NOLINT: implicit by design
+  const Tensor& tensor;
+  Site site;
+};
+
+/// A scalar operand of a compound assignment (`x += 2`), with the caller's line.
+struct AtValue {
+  AtValue(double v, Site where = Site::current()) : value(v), site(where) {}  // NOLINT: implicit by design
+  double value;
+  Site site;
+};
 
 /// Options of Tensor::backward.
 struct BackwardOptions {
@@ -98,10 +114,64 @@ class Tensor {
   /// backward pass then refuses to run instead of computing a wrong gradient.
   template <class T>
   T* mutable_data();
-  /// Overwrites the values with `source`'s (same shape; the dtype is
-  /// converted). Not recorded, like mutable_data: for loading weights,
-  /// running statistics and optimizer updates. The storage is marked modified.
-  Tensor& copy_(const Tensor& source);
+  // --- in place (PyTorch's rules: Note [In-place ops]) -----------------------
+  // Each overwrites this tensor's elements (through its strides, for a view:
+  // the base sees the change) with the out-of-place op's result, bumps the
+  // version every base and view of the storage shares, and returns *this.
+  // Outside NoGrad a leaf that requires grad, or a view of one, is refused
+  // (GraphError); on a tensor in the graph the history is rewritten so the
+  // gradient is right. The operands broadcast to this tensor's shape.
+  /// this += alpha * other.
+  Tensor& add_(const Tensor& other, double alpha = 1.0, Site site = Site::current());
+  Tensor& add_(double other, Site site = Site::current());
+  /// this -= alpha * other.
+  Tensor& sub_(const Tensor& other, double alpha = 1.0, Site site = Site::current());
+  Tensor& sub_(double other, Site site = Site::current());
+  Tensor& mul_(const Tensor& other, Site site = Site::current());
+  Tensor& mul_(double other, Site site = Site::current());
+  Tensor& div_(const Tensor& other, Site site = Site::current());
+  Tensor& div_(double other, Site site = Site::current());
+  Tensor& pow_(const Tensor& exponent, Site site = Site::current());
+  Tensor& pow_(double exponent, Site site = Site::current());
+  Tensor& neg_(Site site = Site::current());
+  Tensor& exp_(Site site = Site::current());
+  Tensor& clamp_(double lo, double hi, Site site = Site::current());
+  Tensor& relu_(Site site = Site::current());
+  Tensor& sigmoid_(Site site = Site::current());
+  Tensor& tanh_(Site site = Site::current());
+  /// Every element 0 (the gradient to the old values is 0).
+  Tensor& zero_(Site site = Site::current());
+  Tensor& fill_(double value, Site site = Site::current());
+  /// Every element `value` (a one-element tensor; its gradient is the sum).
+  Tensor& fill_(const Tensor& value, Site site = Site::current());
+  /// Overwrites the values with `source`'s, broadcast to this shape and
+  /// converted to this dtype; recorded like PyTorch's copy_ (the gradient
+  /// goes to `source`). Loading weights into a parameter is done under NoGrad.
+  Tensor& copy_(const Tensor& source, Site site = Site::current());
+  /// `value` where `mask` (bool-like: nonzero) is set.
+  Tensor& masked_fill_(const Tensor& mask, double value, Site site = Site::current());
+  Tensor& masked_fill_(const Tensor& mask, const Tensor& value, Site site = Site::current());
+  /// Adds alpha * source's slices along `axis` at the positions `index`
+  /// (int64, rank 1; repeated positions add up), as PyTorch's index_add_.
+  Tensor& index_add_(int axis, const Tensor& index, const Tensor& source, double alpha = 1.0,
+                     Site site = Site::current());
+  /// this[indices...] = values (accumulate: +=), the indices int64 tensors
+  /// for the leading axes, broadcast together, as PyTorch's index_put_.
+  Tensor& index_put_(const std::vector<Tensor>& indices, const Tensor& values, bool accumulate = false,
+                     Site site = Site::current());
+  Tensor& operator+=(At other);
+  Tensor& operator-=(At other);
+  Tensor& operator*=(At other);
+  Tensor& operator/=(At other);
+  Tensor& operator+=(AtValue other);
+  Tensor& operator-=(AtValue other);
+  Tensor& operator*=(AtValue other);
+  Tensor& operator/=(AtValue other);
+  /// A copy with its own storage; the gradient passes through.
+  Tensor clone(Site site = Site::current()) const;
+  /// The version counter this tensor's storage shares with its base and
+  /// views (PyTorch's _version): bumped by every in-place write.
+  std::uint32_t _version() const;
   /// Makes this leaf hold `values` (sharing its storage), keeping its
   /// identity: every handle to it, e.g. a module's parameter seen by an
   /// optimizer, sees the new shape, dtype and values. The gradient is dropped
