@@ -232,8 +232,7 @@ Tensor index_copy(const Tensor& x, int axis, const Tensor& index, const Tensor& 
 }
 
 Tensor index_put(const Tensor& x, const std::vector<Tensor>& indices, const Tensor& values, bool accumulate, Site site) {
-  check_defined(x, "index_put", site);
-  check_defined(values, "index_put", site);
+  check_pair(x, values, "index_put", site);
   const int k = static_cast<int>(indices.size());
   if (k == 0 || k > x.rank()) {
     throw ShapeError("index_put: " + std::to_string(k) + " index tensors for the tensor " + x.shape().str() +

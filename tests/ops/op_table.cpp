@@ -18,7 +18,7 @@ std::string OpInfo::id() const { return variant.empty() ? name : name + " (" + v
 const std::vector<OpInfo>& op_table() {
   static const std::vector<OpInfo> table = [] {
     std::vector<OpInfo> rows;
-    for (auto* family : {&elementwise_rows, &reduction_and_linalg_rows, &shape_rows, &network_rows, &creation_rows})
+    for (auto* family : {&elementwise_rows, &reduction_and_linalg_rows, &shape_rows, &network_rows, &creation_rows, &in_place_rows})
       for (OpInfo& row : (*family)()) rows.push_back(std::move(row));
     return rows;
   }();

@@ -101,6 +101,9 @@ struct OpInfo {
   /// the overload fixes the dtype: from_vector of floats, randperm); the
   /// dtype sweep checks that such a request is refused.
   bool other_dtypes_possible = true;
+  /// Whether float32 and float64 inputs may meet in one call (copy_
+  /// converts its source, as PyTorch's does); the mixed-dtype check skips it.
+  bool mixes_dtypes = false;
   SampleGenerator samples;
   OpCall call;
 
@@ -127,6 +130,7 @@ std::vector<OpInfo> reduction_and_linalg_rows();
 std::vector<OpInfo> shape_rows();
 std::vector<OpInfo> network_rows();
 std::vector<OpInfo> creation_rows();
+std::vector<OpInfo> in_place_rows();
 
 /// `x` with the same values and dtype, laid out non-contiguously once
 /// tensors have strides (every other element of a buffer twice as long: a

@@ -31,6 +31,8 @@ std::vector<BadInputCase> layer_cases();
 std::vector<BadInputCase> elementwise_cases();
 /// The losses and the initializers (nn/losses.hpp, nn/init.hpp), with the ops.
 std::vector<BadInputCase> loss_and_init_cases();
+/// The in-place ops and the indexing ops they lean on.
+std::vector<BadInputCase> in_place_cases();
 
 /// Declared names with no case, and why none is needed.
 std::map<std::string, std::string> op_exemptions();

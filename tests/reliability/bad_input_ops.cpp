@@ -434,6 +434,7 @@ std::vector<BadInputCase> op_cases() {
     for (BadInputCase& c : (*part)()) all.push_back(std::move(c));
   }
   for (BadInputCase& c : loss_and_init_cases()) all.push_back(std::move(c));
+  for (BadInputCase& c : in_place_cases()) all.push_back(std::move(c));
   return all;
 }
 
