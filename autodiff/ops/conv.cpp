@@ -96,6 +96,21 @@ Geometry geometry(const char* op, int dims, std::int64_t n, std::int64_t c, std:
   }
   g.oh = (padded_h - span_h) / g.sh + 1;
   g.ow = (padded_w - span_w) / g.sw + 1;
+  // A stride only separates windows: along an axis with one window every
+  // stride reads the same, so it is 1 there, and a stride up to INT64_MAX
+  // (more than the input) never reaches the window arithmetic, where it is
+  // added to offsets and multiplied by the width.
+  if (g.oh == 1) g.sh = 1;
+  if (g.ow == 1) g.sw = 1;
+  // Two windows or more: the stride is at most the padded extent, and one
+  // step down the input, stride · W elements, must fit in int64 (only a
+  // padding of about 2^63 / W can break it).
+  std::int64_t row_step = 0;
+  if (__builtin_mul_overflow(g.sh, g.w, &row_step)) {
+    throw ShapeError(name + ": stride " + pair_str(o.stride.h, o.stride.w, dims) + " with padding " +
+                         pair_str(g.ph, g.pw, dims) + " overflows int64 (input " + input.str() + ")",
+                     site);
+  }
   // The unfolded columns, (N, C·kh·kw, Ho·Wo): the largest tensor the op makes.
   check_numel(Shape{g.n, g.c, g.kh, g.kw, g.oh, g.ow}, Dtype::f64, op, site);
   return g;
@@ -105,8 +120,9 @@ Geometry geometry(const char* op, int dims, std::int64_t n, std::int64_t c, std:
 // [lo, hi), so the inner loops need no bounds test.
 void valid_range(std::int64_t offset, std::int64_t stride, std::int64_t extent, std::int64_t count, std::int64_t& lo,
                  std::int64_t& hi) {
-  lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-  hi = extent - offset <= 0 ? 0 : (extent - offset + stride - 1) / stride;
+  // ⌈a / stride⌉ as (a − 1) / stride + 1 for a > 0: a + stride − 1 could pass INT64_MAX.
+  lo = offset >= 0 ? 0 : (-offset - 1) / stride + 1;
+  hi = extent - offset <= 0 ? 0 : (extent - offset - 1) / stride + 1;
   lo = std::min(lo, count);
   hi = std::clamp(hi, lo, count);
 }
@@ -136,7 +152,9 @@ void for_each_window_row(const Geometry& g, const ColumnStrides& out, Visit&& vi
       for (std::int64_t kj = 0; kj < g.kw; ++kj) {
         const std::int64_t row = out_plane + (ki * g.kw + kj) * out.row;
         const std::int64_t col_offset = kj * g.dw - g.pw;
-        WindowRows rows{kj, in_plane + (top * g.sh + row_offset) * g.w + col_offset, row + top * g.ow, bottom - top, 0, 0};
+        // No row inside: top is Ho, and top · sh may be past int64.
+        const std::int64_t in = top < bottom ? in_plane + (top * g.sh + row_offset) * g.w + col_offset : 0;
+        WindowRows rows{kj, in, row + top * g.ow, bottom - top, 0, 0};
         valid_range(col_offset, g.sw, g.w, g.ow, rows.lo, rows.hi);
         if (top > 0) skip(row, top);
         if (rows.rows > 0) visit(rows);
