@@ -286,6 +286,7 @@ double Tensor::item() const {
 template <class T>
 std::vector<T> Tensor::to_vector() const {
   const TensorImpl& impl = checked("to_vector");
+  if constexpr (std::is_same_v<T, std::int64_t>) kernels::check_fits_int64(*this, "to_vector<int64_t>", Site{});
   std::vector<T> out(static_cast<std::size_t>(impl.numel()));
   const Tensor flat = detail::dense(*this);
   kernels::dispatch_any(impl.dtype, [&](auto tag) {

@@ -1,7 +1,11 @@
 // Tensor as a handle: shape, dtype, values, copies that share, printing.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <sstream>
+#include <string>
 #include <thread>
 #include <tapegrad/tapegrad.hpp>
 
@@ -48,6 +52,29 @@ TEST_CASE("item and to_vector convert") {
   const Tensor labels = from_vector(std::vector<std::int64_t>{3, 1}, {2});
   CHECK(labels.dtype() == i64);
   CHECK(labels.to_vector<double>() == std::vector<double>{3.0, 1.0});
+}
+
+TEST_CASE("to_vector<int64_t> refuses the values to_dtype refuses (issue 20, defect 11)") {
+  // A float int64 cannot hold used to come back as INT64_MIN (undefined
+  // behaviour), where to_dtype(x, i64) threw for the same value.
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const Dtype dtype : {f32, f64}) {
+    for (const double bad : {std::nan(""), inf, -inf, 1e30, -1e30, 0x1.0p63}) {
+      const Tensor x = tensor({1.0, bad}, dtype);
+      INFO(dtype_name(dtype) << " " << bad);
+      CHECK_THROWS_WITH_AS(x.to_vector<std::int64_t>(), doctest::Contains("to_vector<int64_t>: cannot convert"), InvalidArgument);
+      CHECK_THROWS_WITH_AS(x.to_vector<std::int64_t>(), doctest::Contains(("(element 1 of (2,) " + std::string(dtype_name(dtype)) + ") to int64").c_str()), InvalidArgument);
+      CHECK_THROWS_AS(to_dtype(x, i64), InvalidArgument);
+    }
+  }
+  CHECK_THROWS_WITH_AS(tensor({std::nan("")}).to_vector<std::int64_t>(), doctest::Contains("cannot convert nan"), InvalidArgument);
+  // What int64 holds still converts, truncated toward zero as by to_dtype.
+  const Tensor fine = tensor({1.7, -2.5, -0x1.0p63, 0x1.0p62}, f64);
+  CHECK(fine.to_vector<std::int64_t>() == std::vector<std::int64_t>{1, -2, std::numeric_limits<std::int64_t>::min(), std::int64_t{1} << 62});
+  CHECK(fine.to_vector<std::int64_t>() == to_dtype(fine, i64).to_vector<std::int64_t>());
+  // A strided view is checked through its own elements.
+  const Tensor t = transpose(tensor({1.0, inf, 2.0, 3.0}, {2, 2}, f64), 0, 1);
+  CHECK_THROWS_WITH_AS(t.to_vector<std::int64_t>(), doctest::Contains("cannot convert inf (element 2 of (2, 2) float64)"), InvalidArgument);
 }
 
 TEST_CASE("printing shows shape, dtype, values and the op") {
