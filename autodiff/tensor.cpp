@@ -106,15 +106,13 @@ std::string strides_str(const TensorImpl& impl) {
 }
 
 bool is_contiguous_geometry(const Shape& shape, const kernels::Strides& strides) {
+  // Zero-size first: nothing to address, and its other extents multiplied
+  // may pass int64.
+  if (shape.numel() == 0) return true;
   std::int64_t expected = 1;
   for (int axis = shape.rank() - 1; axis >= 0; --axis) {
     const std::int64_t extent = shape[axis];
-    if (extent == 0) return true;
-    if (extent != 1 && strides[static_cast<std::size_t>(axis)] != expected) {
-      for (int a = axis - 1; a >= 0; --a)
-        if (shape[a] == 0) return true;
-      return false;
-    }
+    if (extent != 1 && strides[static_cast<std::size_t>(axis)] != expected) return false;
     expected *= extent;
   }
   return true;

@@ -137,7 +137,9 @@ Strides contiguous_strides(const Shape& shape) {
   std::int64_t stride = 1;
   for (int axis = shape.rank() - 1; axis >= 0; --axis) {
     strides[static_cast<std::size_t>(axis)] = stride;
-    stride *= shape[axis];
+    // Only a zero-size tensor's extents multiply past int64 ((0, 2^40, 2^40,
+    // 2^40)); its strides address no element, and the outer ones stay 0.
+    if (__builtin_mul_overflow(stride, shape[axis], &stride)) stride = 0;
   }
   return strides;
 }

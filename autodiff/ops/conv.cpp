@@ -113,6 +113,16 @@ Geometry geometry(const char* op, int dims, std::int64_t n, std::int64_t c, std:
   }
   // The unfolded columns, (N, C·kh·kw, Ho·Wo): the largest tensor the op makes.
   check_numel(Shape{g.n, g.c, g.kh, g.kw, g.oh, g.ow}, Dtype::f64, op, site);
+  // With no image or no channel that passes for any extents, and yet the
+  // columns' shape multiplies them: (C·kh·kw, N·Ho·Wo) must fit in int64.
+  std::int64_t rows = 0, cols = 0, batch_cols = 0;
+  if (__builtin_mul_overflow(g.c, g.kh, &rows) || __builtin_mul_overflow(rows, g.kw, &rows) ||
+      __builtin_mul_overflow(g.oh, g.ow, &cols) || __builtin_mul_overflow(g.n, cols, &batch_cols)) {
+    throw ShapeError(name + ": the unfolded columns of input " + input.str() + " by kernel " +
+                         pair_str(g.kh, g.kw, dims) + " (C·kh·kw rows, N·Ho·Wo columns over a " +
+                         pair_str(g.oh, g.ow, dims) + " grid) have more than int64 counts",
+                     site);
+  }
   return g;
 }
 
@@ -238,10 +248,14 @@ Tensor fold_of(const Tensor& cols, const Geometry& g, Layout layout, const Site&
 // (N, C, H, W) -> the columns in `layout`; its VJP is fold.
 Tensor unfold_of(const Tensor& x, const Geometry& g, Layout layout, const Site& site) {
   Tensor cols = detail::empty(columns_shape(g, layout), x.dtype());
-  kernels::dispatch_float(x.dtype(), "unfold", site, [&](auto tag) {
-    using T = decltype(tag);
-    unfold_kernel(detail::dense(x).impl()->data<T>(), cols.impl()->data<T>(), g, column_strides(g, layout));
-  });
+  // Without a column element there is nothing to write, and the strides
+  // between images may pass int64 (a zero-size batch of huge images).
+  if (cols.numel() > 0) {
+    kernels::dispatch_float(x.dtype(), "unfold", site, [&](auto tag) {
+      using T = decltype(tag);
+      unfold_kernel(detail::dense(x).impl()->data<T>(), cols.impl()->data<T>(), g, column_strides(g, layout));
+    });
+  }
   if (should_record(x)) {
     record("unfold", site, cols, [g, layout, site](const Tensor& grad, VjpContext& ctx) {
       ctx.set(0, fold_of(grad, g, layout, site));
@@ -253,10 +267,12 @@ Tensor unfold_of(const Tensor& x, const Geometry& g, Layout layout, const Site& 
 // The columns in `layout` -> (N, C, H, W), overlaps summed; its VJP is unfold.
 Tensor fold_of(const Tensor& cols, const Geometry& g, Layout layout, const Site& site) {
   Tensor x = zeros({g.n, g.c, g.h, g.w}, cols.dtype());
-  kernels::dispatch_float(cols.dtype(), "fold", site, [&](auto tag) {
-    using T = decltype(tag);
-    fold_kernel(detail::dense(cols).impl()->data<T>(), x.impl()->data<T>(), g, column_strides(g, layout));
-  });
+  if (cols.numel() > 0) {  // as in unfold_of
+    kernels::dispatch_float(cols.dtype(), "fold", site, [&](auto tag) {
+      using T = decltype(tag);
+      fold_kernel(detail::dense(cols).impl()->data<T>(), x.impl()->data<T>(), g, column_strides(g, layout));
+    });
+  }
   if (should_record(cols)) {
     record("fold", site, x, [g, layout, site](const Tensor& grad, VjpContext& ctx) {
       ctx.set(0, unfold_of(grad, g, layout, site));

@@ -319,3 +319,24 @@ TEST_CASE("a stride past the input is one window, also near INT64_MAX (issue 20,
   const std::int64_t far = std::int64_t{1} << 50;
   CHECK_OP_ERROR(ShapeError, conv2d(zeros({1, 1, 1, 1 << 20}), ones({1, 1, 1, 1}), {}, {.stride = {far, 1}, .padding = {far, 0}}), "conv2d: stride (1125899906842624, 1) with padding (1125899906842624, 0) overflows int64", "(input (1, 1, 1, 1048576))");
 }
+
+TEST_CASE("conv2d, unfold and fold of a zero-size batch of huge images (issue 20, defect 12)") {
+  // No element to compute, but the strides between images and the columns'
+  // extents multiplied extents past int64 (UBSan).
+  const std::int64_t big = std::int64_t{1} << 31;
+  Tensor x = zeros({0, 3, big, big}, f64).requires_grad_();
+  Tensor w = ones({2, 3, 1, 1}, f64).requires_grad_();
+  const Tensor y = conv2d(x, w, zeros({2}, f64));
+  CHECK(y.shape() == Shape{0, 2, big, big});
+  sum(y).backward();
+  CHECK(x.grad().shape() == x.shape());
+  check_values(w.grad(), std::vector<double>(6, 0.0));
+  const Tensor cols = unfold(x, 1);
+  CHECK(cols.shape() == Shape{0, 3, big * big});
+  CHECK(fold(cols, {big, big}, 1).shape() == x.shape());
+  CHECK(conv1d(zeros({0, 3, big * big}, f64), ones({2, 3, 1}, f64)).shape() == Shape{0, 2, big * big});
+  // Columns whose extents int64 cannot hold are refused, named.
+  const std::int64_t huge = std::int64_t{1} << 40;
+  CHECK_OP_ERROR(ShapeError, conv2d(zeros({0, 1, huge, huge}), ones({1, 1, 1, 1})), "conv2d: the unfolded columns of input (0, 1, 1099511627776, 1099511627776) by kernel (1, 1)", "more than int64 counts");
+  CHECK_OP_ERROR(ShapeError, unfold(zeros({0, 1, huge, huge}), 1), "unfold: the unfolded columns");
+}

@@ -103,6 +103,37 @@ TEST_CASE("zero-size tensors are valid") {
   CHECK((e + 1.0).shape() == Shape{0, 3});
 }
 
+TEST_CASE("zero-size tensors with extents whose product passes int64 (issue 20, defect 12)") {
+  // Their contiguous strides multiplied the extents and overflowed int64
+  // (UBSan); no element is ever addressed, so no stride may overflow either.
+  const std::int64_t big = std::int64_t{1} << 40;
+  const Tensor e = zeros({0, big, big, big}, f64);
+  CHECK(e.numel() == 0);
+  CHECK(Shape({big, big, 0}).numel() == 0);
+  CHECK((e + 1.0).shape() == e.shape());
+  CHECK(sum(e).item() == 0.0);
+  CHECK(sum(e, 1).shape() == Shape{0, big, big});
+  CHECK(transpose(e, 0, 3).contiguous().shape() == Shape{big, big, big, 0});
+  CHECK(reshape(e, {big, 0, big, big}).shape() == Shape{big, 0, big, big});
+  CHECK(e.to_vector<double>().empty());
+}
+
+TEST_CASE("Shape's [] counts from the end for a negative axis and refuses one out of range (issue 20, defect 12)") {
+  // It read past the extents: garbage for shape()[8] and [-1].
+  const Tensor t = zeros({2, 3});
+  CHECK(t.shape()[-1] == 3);
+  CHECK(t.shape()[-2] == 2);
+  for (const int axis : {2, 8, 1000, -3, -1000}) {
+    INFO("axis " << axis);
+    CHECK_THROWS_WITH_AS(t.shape()[axis], doctest::Contains(("Shape: index " + std::to_string(axis) + " is out of range for rank 2 (2, 3)").c_str()), AxisError);
+  }
+  CHECK_THROWS_WITH_AS(Shape{}[0], doctest::Contains("Shape: index 0 is out of range for rank 0 ()"), AxisError);
+  Shape s{4, 5, 6};
+  s[-1] = 7;
+  CHECK(s == Shape{4, 5, 7});
+  CHECK_THROWS_AS(s[3] = 1, AxisError);
+}
+
 TEST_CASE("copy_ overwrites values in place, converting the dtype, and marks the storage modified") {
   Tensor t = zeros({2, 2});
   const Tensor alias_of_t = t;
