@@ -43,7 +43,8 @@ std::int64_t checked_bytes(const Shape& shape, Dtype dtype) {
   return bytes;
 }
 
-Tensor empty(const Shape& shape, Dtype dtype) {
+Tensor empty(const Shape& shape, Dtype dtype, const char* op) {
+  auto who = [op] { return op ? std::string(op) + ": " : std::string(); };  // built only for an error
   const std::int64_t bytes = checked_bytes(shape, dtype);
   if (bytes == -1) throw ShapeError("empty: negative extent in shape " + shape.str());
   if (bytes == -2) throw ShapeError("tensor of shape " + shape.str() + " has too many elements to count in int64");
@@ -52,14 +53,14 @@ Tensor empty(const Shape& shape, Dtype dtype) {
   // allocator asked for more than it supports aborts instead of throwing).
   constexpr std::int64_t kMaxBytes = std::int64_t{1} << 48;
   if (bytes > kMaxBytes) {
-    throw AllocationError("cannot allocate " + std::to_string(bytes) + " bytes for a " + dtype_name(dtype) +
+    throw AllocationError(who() + "cannot allocate " + std::to_string(bytes) + " bytes for a " + dtype_name(dtype) +
                           " tensor of shape " + shape.str() + ": more than the address space");
   }
   Storage* storage = nullptr;
   try {
     storage = Storage::allocate(static_cast<std::size_t>(bytes));
   } catch (const std::bad_alloc&) {
-    throw AllocationError("cannot allocate " + std::to_string(bytes) + " bytes for a " + dtype_name(dtype) +
+    throw AllocationError(who() + "cannot allocate " + std::to_string(bytes) + " bytes for a " + dtype_name(dtype) +
                           " tensor of shape " + shape.str());
   }
   return Tensor(std::make_shared<TensorImpl>(StoragePtr(storage), shape, dtype));
