@@ -1,5 +1,9 @@
 #include "tapegrad/autodiff/functional.hpp"
 
+#include <unistd.h>
+
+#include <limits>
+
 #include "engine.hpp"
 #include "kernels/loops.hpp"
 #include "node.hpp"
@@ -24,9 +28,35 @@ Shape concat_shapes(const Shape& a, const Shape& b, const char* op) {
   return out;
 }
 
+// The bytes of memory the machine has; 0 when it cannot tell.
+std::int64_t physical_memory() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page_size <= 0) return 0;
+  std::int64_t bytes = 0;
+  return __builtin_mul_overflow(static_cast<std::int64_t>(pages), static_cast<std::int64_t>(page_size), &bytes)
+             ? std::numeric_limits<std::int64_t>::max()
+             : bytes;
+}
+
+// The rows are kept until they are stacked, so a Jacobian takes twice its
+// bytes: refused before the first backward when that passes the machine's
+// memory, rather than gigabytes of rows later with an error from the op whose
+// gradient happened not to fit.
+void check_jacobian_fits(const Shape& shape, const Tensor& y, const Tensor& x, const char* op) {
+  const std::int64_t bytes = detail::checked_bytes(shape, x.dtype());
+  const std::int64_t memory = physical_memory();
+  if (bytes != -2 && (memory == 0 || bytes <= memory / 2)) return;
+  const std::string size = bytes == -2 ? "more bytes than int64 counts" : std::to_string(bytes) + " bytes";
+  throw ShapeError(std::string(op) + ": the Jacobian of output " + y.shape().str() + " by input " + x.shape().str() +
+                   " is " + shape.str() + " " + dtype_name(x.dtype()) + ", " + size +
+                   ", built from one backward per output element and needing twice that: more than this machine's " +
+                   std::to_string(memory) + " bytes of memory (" + op + " is meant for small functions)");
+}
+
 // Rows d y_i / d x for every element i of y, as (y.shape + x.shape).
 Tensor jacobian_of(const Tensor& y, const Tensor& x, const char* op) {
   const Shape shape = concat_shapes(y.shape(), x.shape(), op);
+  check_jacobian_fits(shape, y, x, op);
   if (!y.requires_grad()) return zeros(shape, x.dtype());
   std::vector<Tensor> rows;
   rows.reserve(static_cast<std::size_t>(y.numel()));
@@ -147,7 +177,11 @@ Tensor hessian(const TensorFn& f, const Tensor& x) {
   if (!y.defined() || y.numel() != 1) {
     throw ShapeError("hessian: f must return a scalar, got " + (y.defined() ? y.shape().str() : std::string("undefined")));
   }
-  if (!y.requires_grad()) return zeros(concat_shapes(x.shape(), x.shape(), "hessian"), x.dtype());
+  if (!y.requires_grad()) {
+    const Shape shape = concat_shapes(x.shape(), x.shape(), "hessian");
+    check_jacobian_fits(shape, leaf, leaf, "hessian");  // the Jacobian of the gradient, shaped like x
+    return zeros(shape, x.dtype());
+  }
   GradOptions options;
   options.create_graph = true;
   options.allow_unused = true;

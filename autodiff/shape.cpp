@@ -29,9 +29,24 @@ Shape::Shape(std::span<const std::int64_t> dims) {
 }
 
 std::int64_t Shape::numel() const {
+  // A zero anywhere first: (2^40, 2^40, 0) holds nothing, and its other
+  // extents multiplied would pass int64.
+  for (std::int64_t d : *this)
+    if (d == 0) return 0;
   std::int64_t n = 1;
-  for (std::int64_t d : *this) n *= d;
+  for (std::int64_t d : *this) {
+    if (__builtin_mul_overflow(n, d, &n)) {
+      throw ShapeError("Shape: " + str() + " has more elements than int64 counts");
+    }
+  }
   return n;
+}
+
+void Shape::throw_axis_out_of_range(int axis) const {
+  const std::string expected = rank_ == 0 ? "a scalar has no axes"
+                                          : "expected " + std::to_string(-rank_) + " to " + std::to_string(rank_ - 1);
+  throw AxisError("Shape: index " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank_) + " " +
+                  str() + " (" + expected + ")");
 }
 
 void Shape::push_back(std::int64_t extent) {

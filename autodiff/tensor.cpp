@@ -45,7 +45,8 @@ std::int64_t checked_bytes(const Shape& shape, Dtype dtype) {
   return bytes;
 }
 
-Tensor empty(const Shape& shape, Dtype dtype) {
+Tensor empty(const Shape& shape, Dtype dtype, const char* op) {
+  auto who = [op] { return op ? std::string(op) + ": " : std::string(); };  // built only for an error
   const std::int64_t bytes = checked_bytes(shape, dtype);
   if (bytes == -1) throw ShapeError("empty: negative extent in shape " + shape.str());
   if (bytes == -2) throw ShapeError("tensor of shape " + shape.str() + " has too many elements to count in int64");
@@ -54,14 +55,14 @@ Tensor empty(const Shape& shape, Dtype dtype) {
   // allocator asked for more than it supports aborts instead of throwing).
   constexpr std::int64_t kMaxBytes = std::int64_t{1} << 48;
   if (bytes > kMaxBytes) {
-    throw AllocationError("cannot allocate " + std::to_string(bytes) + " bytes for a " + dtype_name(dtype) +
+    throw AllocationError(who() + "cannot allocate " + std::to_string(bytes) + " bytes for a " + dtype_name(dtype) +
                           " tensor of shape " + shape.str() + ": more than the address space");
   }
   Storage* storage = nullptr;
   try {
     storage = Storage::allocate(static_cast<std::size_t>(bytes));
   } catch (const std::bad_alloc&) {
-    throw AllocationError("cannot allocate " + std::to_string(bytes) + " bytes for a " + dtype_name(dtype) +
+    throw AllocationError(who() + "cannot allocate " + std::to_string(bytes) + " bytes for a " + dtype_name(dtype) +
                           " tensor of shape " + shape.str());
   }
   return Tensor(std::make_shared<TensorImpl>(StoragePtr(storage), shape, dtype));
@@ -131,15 +132,13 @@ std::string strides_str(const TensorImpl& impl) {
 }
 
 bool is_contiguous_geometry(const Shape& shape, const kernels::Strides& strides) {
+  // Zero-size first: nothing to address, and its other extents multiplied
+  // may pass int64.
+  if (shape.numel() == 0) return true;
   std::int64_t expected = 1;
   for (int axis = shape.rank() - 1; axis >= 0; --axis) {
     const std::int64_t extent = shape[axis];
-    if (extent == 0) return true;
-    if (extent != 1 && strides[static_cast<std::size_t>(axis)] != expected) {
-      for (int a = axis - 1; a >= 0; --a)
-        if (shape[a] == 0) return true;
-      return false;
-    }
+    if (extent != 1 && strides[static_cast<std::size_t>(axis)] != expected) return false;
     expected *= extent;
   }
   return true;
@@ -317,6 +316,7 @@ double Tensor::item() const {
 template <class T>
 std::vector<T> Tensor::to_vector() const {
   const TensorImpl& impl = checked("to_vector");
+  if constexpr (std::is_same_v<T, std::int64_t>) kernels::check_fits_int64(*this, "to_vector<int64_t>", Site{});
   std::vector<T> out(static_cast<std::size_t>(impl.numel()));
   const Tensor flat = detail::dense(*this);
   kernels::dispatch_any(impl.dtype, [&](auto tag) {

@@ -141,8 +141,9 @@ class TensorImpl {
 
 namespace detail {
 
-/// A new tensor with uninitialised values.
-Tensor empty(const Shape& shape, Dtype dtype);
+/// A new tensor with uninitialised values. A failed allocation throws a
+/// std::bad_alloc naming the shape, the dtype, the bytes and `op` if given.
+Tensor empty(const Shape& shape, Dtype dtype, const char* op = nullptr);
 /// The bytes a tensor of `shape` and `dtype` takes; -1 for a negative
 /// extent, -2 when the count overflows int64 (so numel() cannot be trusted).
 std::int64_t checked_bytes(const Shape& shape, Dtype dtype);

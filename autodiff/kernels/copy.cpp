@@ -1,6 +1,7 @@
 #include "copy.hpp"
 
 #include <cstring>
+#include <sstream>
 
 namespace tg::kernels {
 
@@ -111,12 +112,34 @@ Tensor convert(const Tensor& src, Dtype dtype) {
   return out;
 }
 
+void check_fits_int64(const Tensor& x, const char* op, const Site& site) {
+  if (!is_floating(x.dtype())) return;
+  dispatch_float(x.dtype(), op, site, [&](auto tag) {
+    using T = decltype(tag);
+    const Tensor flat = detail::dense(x);
+    const T* p = flat.impl()->data<T>();
+    constexpr double kLimit = 0x1.0p63;
+    for (std::int64_t i = 0; i < x.numel(); ++i) {
+      const double v = static_cast<double>(p[i]);
+      if (!(v >= -kLimit && v < kLimit)) {
+        std::ostringstream value;
+        value << v;
+        throw InvalidArgument(std::string(op) + ": cannot convert " + value.str() + " (element " + std::to_string(i) +
+                                  " of " + x.shape().str() + " " + dtype_name(x.dtype()) + ") to int64",
+                              site);
+      }
+    }
+  });
+}
+
 Strides contiguous_strides(const Shape& shape) {
   Strides strides{};
   std::int64_t stride = 1;
   for (int axis = shape.rank() - 1; axis >= 0; --axis) {
     strides[static_cast<std::size_t>(axis)] = stride;
-    stride *= shape[axis];
+    // Only a zero-size tensor's extents multiply past int64 ((0, 2^40, 2^40,
+    // 2^40)); its strides address no element, and the outer ones stay 0.
+    if (__builtin_mul_overflow(stride, shape[axis], &stride)) stride = 0;
   }
   return strides;
 }

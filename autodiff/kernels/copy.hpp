@@ -28,5 +28,10 @@ void add_strided(Tensor& dst, const Strides& dst_strides, std::int64_t dst_offse
 Strides operand_strides(const Tensor& t, const Shape& out);
 /// Converts values to another dtype.
 Tensor convert(const Tensor& src, Dtype dtype);
+/// Throws InvalidArgument naming `op`, the first offending element and its
+/// value when a float tensor holds a value int64 cannot hold (NaN, ±inf,
+/// beyond ±2^63): its conversion would be undefined behaviour. Every float to
+/// int64 conversion checks with this, so that all of them refuse alike.
+void check_fits_int64(const Tensor& x, const char* op, const Site& site);
 
 }  // namespace tg::kernels

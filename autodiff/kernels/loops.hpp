@@ -26,13 +26,15 @@ Strides broadcast_strides(const Shape& in, const Shape& out);
 /// are merged, so the common cases reach `run` as one long run.
 template <int N, class Run>
 void for_each_run(const Shape& shape, const std::array<Strides, N>& strides, Run&& run) {
+  // Nothing to visit; checked before the merging below, which multiplies the
+  // other extents and can pass int64 for a zero-size (2^40, 2^40, 0).
+  if (shape.numel() == 0) return;
   // Collapse axes.
   std::int64_t extent[kMaxRank];
   std::int64_t step[N][kMaxRank];
   int rank = 0;
   for (int axis = 0; axis < shape.rank(); ++axis) {
     const std::int64_t e = shape[axis];
-    if (e == 0) return;
     if (e == 1) continue;
     bool merge = rank > 0;
     for (int k = 0; k < N && merge; ++k)

@@ -96,8 +96,33 @@ Geometry geometry(const char* op, int dims, std::int64_t n, std::int64_t c, std:
   }
   g.oh = (padded_h - span_h) / g.sh + 1;
   g.ow = (padded_w - span_w) / g.sw + 1;
+  // A stride only separates windows: along an axis with one window every
+  // stride reads the same, so it is 1 there, and a stride up to INT64_MAX
+  // (more than the input) never reaches the window arithmetic, where it is
+  // added to offsets and multiplied by the width.
+  if (g.oh == 1) g.sh = 1;
+  if (g.ow == 1) g.sw = 1;
+  // Two windows or more: the stride is at most the padded extent, and one
+  // step down the input, stride · W elements, must fit in int64 (only a
+  // padding of about 2^63 / W can break it).
+  std::int64_t row_step = 0;
+  if (__builtin_mul_overflow(g.sh, g.w, &row_step)) {
+    throw ShapeError(name + ": stride " + pair_str(o.stride.h, o.stride.w, dims) + " with padding " +
+                         pair_str(g.ph, g.pw, dims) + " overflows int64 (input " + input.str() + ")",
+                     site);
+  }
   // The unfolded columns, (N, C·kh·kw, Ho·Wo): the largest tensor the op makes.
   check_numel(Shape{g.n, g.c, g.kh, g.kw, g.oh, g.ow}, Dtype::f64, op, site);
+  // With no image or no channel that passes for any extents, and yet the
+  // columns' shape multiplies them: (C·kh·kw, N·Ho·Wo) must fit in int64.
+  std::int64_t rows = 0, cols = 0, batch_cols = 0;
+  if (__builtin_mul_overflow(g.c, g.kh, &rows) || __builtin_mul_overflow(rows, g.kw, &rows) ||
+      __builtin_mul_overflow(g.oh, g.ow, &cols) || __builtin_mul_overflow(g.n, cols, &batch_cols)) {
+    throw ShapeError(name + ": the unfolded columns of input " + input.str() + " by kernel " +
+                         pair_str(g.kh, g.kw, dims) + " (C·kh·kw rows, N·Ho·Wo columns over a " +
+                         pair_str(g.oh, g.ow, dims) + " grid) have more than int64 counts",
+                     site);
+  }
   return g;
 }
 
@@ -105,8 +130,9 @@ Geometry geometry(const char* op, int dims, std::int64_t n, std::int64_t c, std:
 // [lo, hi), so the inner loops need no bounds test.
 void valid_range(std::int64_t offset, std::int64_t stride, std::int64_t extent, std::int64_t count, std::int64_t& lo,
                  std::int64_t& hi) {
-  lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-  hi = extent - offset <= 0 ? 0 : (extent - offset + stride - 1) / stride;
+  // ⌈a / stride⌉ as (a − 1) / stride + 1 for a > 0: a + stride − 1 could pass INT64_MAX.
+  lo = offset >= 0 ? 0 : (-offset - 1) / stride + 1;
+  hi = extent - offset <= 0 ? 0 : (extent - offset - 1) / stride + 1;
   lo = std::min(lo, count);
   hi = std::clamp(hi, lo, count);
 }
@@ -136,7 +162,9 @@ void for_each_window_row(const Geometry& g, const ColumnStrides& out, Visit&& vi
       for (std::int64_t kj = 0; kj < g.kw; ++kj) {
         const std::int64_t row = out_plane + (ki * g.kw + kj) * out.row;
         const std::int64_t col_offset = kj * g.dw - g.pw;
-        WindowRows rows{kj, in_plane + (top * g.sh + row_offset) * g.w + col_offset, row + top * g.ow, bottom - top, 0, 0};
+        // No row inside: top is Ho, and top · sh may be past int64.
+        const std::int64_t in = top < bottom ? in_plane + (top * g.sh + row_offset) * g.w + col_offset : 0;
+        WindowRows rows{kj, in, row + top * g.ow, bottom - top, 0, 0};
         valid_range(col_offset, g.sw, g.w, g.ow, rows.lo, rows.hi);
         if (top > 0) skip(row, top);
         if (rows.rows > 0) visit(rows);
@@ -220,10 +248,14 @@ Tensor fold_of(const Tensor& cols, const Geometry& g, Layout layout, const Site&
 // (N, C, H, W) -> the columns in `layout`; its VJP is fold.
 Tensor unfold_of(const Tensor& x, const Geometry& g, Layout layout, const Site& site) {
   Tensor cols = detail::empty(columns_shape(g, layout), x.dtype());
-  kernels::dispatch_float(x.dtype(), "unfold", site, [&](auto tag) {
-    using T = decltype(tag);
-    unfold_kernel(detail::dense(x).impl()->data<T>(), cols.impl()->data<T>(), g, column_strides(g, layout));
-  });
+  // Without a column element there is nothing to write, and the strides
+  // between images may pass int64 (a zero-size batch of huge images).
+  if (cols.numel() > 0) {
+    kernels::dispatch_float(x.dtype(), "unfold", site, [&](auto tag) {
+      using T = decltype(tag);
+      unfold_kernel(detail::dense(x).impl()->data<T>(), cols.impl()->data<T>(), g, column_strides(g, layout));
+    });
+  }
   if (should_record(x)) {
     record("unfold", site, cols, [g, layout, site](const Tensor& grad, VjpContext& ctx) {
       ctx.set(0, fold_of(grad, g, layout, site));
@@ -235,10 +267,12 @@ Tensor unfold_of(const Tensor& x, const Geometry& g, Layout layout, const Site& 
 // The columns in `layout` -> (N, C, H, W), overlaps summed; its VJP is unfold.
 Tensor fold_of(const Tensor& cols, const Geometry& g, Layout layout, const Site& site) {
   Tensor x = zeros({g.n, g.c, g.h, g.w}, cols.dtype());
-  kernels::dispatch_float(cols.dtype(), "fold", site, [&](auto tag) {
-    using T = decltype(tag);
-    fold_kernel(detail::dense(cols).impl()->data<T>(), x.impl()->data<T>(), g, column_strides(g, layout));
-  });
+  if (cols.numel() > 0) {  // as in unfold_of
+    kernels::dispatch_float(cols.dtype(), "fold", site, [&](auto tag) {
+      using T = decltype(tag);
+      fold_kernel(detail::dense(cols).impl()->data<T>(), x.impl()->data<T>(), g, column_strides(g, layout));
+    });
+  }
   if (should_record(cols)) {
     record("fold", site, x, [g, layout, site](const Tensor& grad, VjpContext& ctx) {
       ctx.set(0, unfold_of(grad, g, layout, site));

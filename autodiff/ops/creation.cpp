@@ -206,14 +206,17 @@ Tensor bernoulli(const Shape& shape, double p, Generator& gen, Dtype dtype, Site
 Tensor randperm(std::int64_t n, Generator& gen, Site site) {
   if (n < 0) throw InvalidArgument("randperm: n must be >= 0, got " + std::to_string(n), site);
   check_numel({n}, i64, "randperm", site);
-  std::vector<std::int64_t> perm(static_cast<std::size_t>(n));
-  for (std::int64_t i = 0; i < n; ++i) perm[static_cast<std::size_t>(i)] = i;
+  // Shuffled in the tensor itself: one buffer, and a request past memory
+  // fails as every tensor allocation does, naming the op and the shape.
+  Tensor result = detail::empty({n}, i64, "randperm");
+  std::int64_t* perm = result.impl()->data<std::int64_t>();
+  for (std::int64_t i = 0; i < n; ++i) perm[i] = i;
   // Fisher–Yates.
   for (std::int64_t i = n - 1; i > 0; --i) {
     const auto j = static_cast<std::int64_t>(gen.below(static_cast<std::uint64_t>(i + 1)));
-    std::swap(perm[static_cast<std::size_t>(i)], perm[static_cast<std::size_t>(j)]);
+    std::swap(perm[i], perm[j]);
   }
-  return from_vector(perm, {n});
+  return result;
 }
 
 }  // namespace tg

@@ -2,39 +2,12 @@
 // in views.cpp.)
 #include <algorithm>
 #include <numeric>
-#include <sstream>
 
 #include "common.hpp"
 
 namespace tg {
 
 using namespace ops;
-
-namespace {
-
-// Float to int64 truncates toward zero; a value int64 cannot hold (NaN, ±inf,
-// beyond ±2^63) has no result: converting it would be undefined behaviour.
-void check_fits_int64(const Tensor& x, const Site& site) {
-  if (!is_floating(x.dtype())) return;
-  kernels::dispatch_float(x.dtype(), "to_dtype", site, [&](auto tag) {
-    using T = decltype(tag);
-    const Tensor flat = detail::dense(x);
-    const T* p = flat.impl()->data<T>();
-    constexpr double kLimit = 0x1.0p63;
-    for (std::int64_t i = 0; i < x.numel(); ++i) {
-      const double v = static_cast<double>(p[i]);
-      if (!(v >= -kLimit && v < kLimit)) {
-        std::ostringstream value;
-        value << v;
-        throw InvalidArgument("to_dtype: cannot convert " + value.str() + " (element " + std::to_string(i) + " of " +
-                                  x.shape().str() + " " + dtype_name(x.dtype()) + ") to int64",
-                              site);
-      }
-    }
-  });
-}
-
-}  // namespace
 
 Tensor pad(const Tensor& x, const std::vector<std::pair<std::int64_t, std::int64_t>>& widths, double value, Site site) {
   check_defined(x, "pad", site);
@@ -154,7 +127,7 @@ Tensor stack(const std::vector<Tensor>& tensors, int axis, Site site) {
 Tensor to_dtype(const Tensor& x, Dtype dtype, Site site) {
   check_defined(x, "to_dtype", site);
   if (x.dtype() == dtype) return x;
-  if (dtype == i64) check_fits_int64(x, site);
+  if (dtype == i64) kernels::check_fits_int64(x, "to_dtype", site);
   Tensor y = kernels::convert(x, dtype);
   if (is_floating(dtype) && should_record(x)) {
     record("to_dtype", site, y, [from = x.dtype()](const Tensor& g, VjpContext& ctx) { ctx.set(0, to_dtype(g, from)); }, x);

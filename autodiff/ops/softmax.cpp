@@ -91,20 +91,31 @@ void softmax_kernel(const T* x, T* y, std::int64_t outer, std::int64_t n, std::i
 Tensor softmax(const Tensor& x, int axis_in, double temperature, Site site) {
   const int axis = check_softmax_args(x, axis_in, temperature, "softmax", site);
   const Shape& shape = x.shape();
-  std::int64_t outer = 1, inner = 1;
-  for (int a = 0; a < axis; ++a) outer *= shape[a];
-  for (int a = axis + 1; a < shape.rank(); ++a) inner *= shape[a];
   Tensor y = detail::empty(shape, x.dtype());
-  kernels::dispatch_float(x.dtype(), "softmax", site, [&](auto tag) {
-    using T = decltype(tag);
-    softmax_kernel<T>(detail::dense(x).impl()->data<T>(), y.impl()->data<T>(), outer, shape[axis], inner,
-                      static_cast<T>(1.0 / temperature));
-  });
+  // Nothing to compute without elements; the kernel's scratch is sized by the
+  // extents after the axis, which a zero-size tensor does not bound
+  // ((0, 2^40, 2^40) along axis 1).
+  if (x.numel() > 0) {
+    std::int64_t outer = 1, inner = 1;
+    for (int a = 0; a < axis; ++a) outer *= shape[a];
+    for (int a = axis + 1; a < shape.rank(); ++a) inner *= shape[a];
+    kernels::dispatch_float(x.dtype(), "softmax", site, [&](auto tag) {
+      using T = decltype(tag);
+      softmax_kernel<T>(detail::dense(x).impl()->data<T>(), y.impl()->data<T>(), outer, shape[axis], inner,
+                        static_cast<T>(1.0 / temperature));
+    });
+  }
   if (should_record(x)) {
     record("softmax", site, y, [ys = saved(y), axis, temperature](const Tensor& g, VjpContext& ctx) {
       // dx = s ⊙ (g − Σ g ⊙ s) / T, in taped ops: the output is reattached,
       // so the second derivative runs through this record again.
       const Tensor s = ctx.output(ys);
+      // No element: Σ g ⊙ s along an axis of extent 0 would be zeros as
+      // large as the other extents ((0, 2^40, 2^40) -> (1, 2^40, 2^40)).
+      if (s.numel() == 0) {
+        ctx.set(0, zeros_like(g));
+        return;
+      }
       const Tensor dx = s * (g - sum(g * s, axis, true));
       ctx.set(0, temperature == 1.0 ? dx : dx * (1.0 / temperature));
     }, x);
@@ -115,6 +126,9 @@ Tensor softmax(const Tensor& x, int axis_in, double temperature, Site site) {
 Tensor log_softmax(const Tensor& x, int axis_in, double temperature, Site site) {
   const int axis = check_softmax_args(x, axis_in, temperature, "log_softmax", site);
   const Tensor z = temperature == 1.0 ? x : div(x, temperature, site);
+  // No element: as in softmax's VJP, the logsumexp along an axis of extent 0
+  // would be as large as the other extents; z · 0 has the shape and the tape.
+  if (x.numel() == 0) return mul(z, 0.0, site);
   return sub(z, logsumexp(z, axis, true, site), site);
 }
 

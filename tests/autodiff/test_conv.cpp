@@ -3,6 +3,8 @@
 // gradchecks to second order, and every error path.
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <limits>
 #include <tapegrad/tapegrad.hpp>
 #include <vector>
 
@@ -291,4 +293,50 @@ TEST_CASE("conv1d, unfold and fold errors name the op and the shapes") {
   CHECK_OP_ERROR(ShapeError, fold(zeros({1, 5, 9}), {4, 4}, 2), "fold: input (1, 5, 9) does not fit kernel (2, 2)");
   CHECK_OP_ERROR(ShapeError, fold(zeros({4, 9}), {4, 4}, 2), "fold: input must have rank 3");
   CHECK_OP_ERROR(InvalidArgument, fold(zeros({1, 4, 9}), {-1, 4}, 2), "fold: output size must be >= 0, got (-1, 4)");
+}
+
+TEST_CASE("a stride past the input is one window, also near INT64_MAX (issue 20, defect 10)") {
+  // The window arithmetic added the stride to extents and multiplied it by
+  // the width: int64 wrapped, and a 3x3 window of ones summed to 0.
+  constexpr std::int64_t kHuge = std::numeric_limits<std::int64_t>::max();
+  for (const std::int64_t stride : {std::int64_t{4}, kHuge - 1, kHuge}) {
+    INFO("stride " << stride);
+    const Tensor x = ones({1, 1, 3, 3}, f64).requires_grad_();
+    const Tensor w = ones({1, 1, 3, 3}, f64).requires_grad_();
+    const Tensor y = conv2d(x, w, {}, {.stride = stride});
+    CHECK(y.shape() == Shape{1, 1, 1, 1});
+    check_values(y, {9});
+    y.backward();
+    check_values(x.grad(), std::vector<double>(9, 1.0));
+    check_values(w.grad(), std::vector<double>(9, 1.0));
+    // With padding the one window is the top-left corner of the padded input.
+    check_values(conv2d(x, w, {}, {.stride = {stride, 1}, .padding = 1}), {4, 6, 4});
+    check_values(conv1d(ones({1, 1, 3}, f64), ones({1, 1, 3}, f64), {}, {.stride = stride}), {3});
+    check_values(fold(unfold(x, 3, {.stride = stride}), {3, 3}, 3, {.stride = stride}), std::vector<double>(9, 1.0));
+  }
+  // Three windows down a padding of 2^50 rows: one stride down the input,
+  // 2^50 rows of 2^20, is past int64. Refused, not wrapped around.
+  const std::int64_t far = std::int64_t{1} << 50;
+  CHECK_OP_ERROR(ShapeError, conv2d(zeros({1, 1, 1, 1 << 20}), ones({1, 1, 1, 1}), {}, {.stride = {far, 1}, .padding = {far, 0}}), "conv2d: stride (1125899906842624, 1) with padding (1125899906842624, 0) overflows int64", "(input (1, 1, 1, 1048576))");
+}
+
+TEST_CASE("conv2d, unfold and fold of a zero-size batch of huge images (issue 20, defect 12)") {
+  // No element to compute, but the strides between images and the columns'
+  // extents multiplied extents past int64 (UBSan).
+  const std::int64_t big = std::int64_t{1} << 31;
+  Tensor x = zeros({0, 3, big, big}, f64).requires_grad_();
+  Tensor w = ones({2, 3, 1, 1}, f64).requires_grad_();
+  const Tensor y = conv2d(x, w, zeros({2}, f64));
+  CHECK(y.shape() == Shape{0, 2, big, big});
+  sum(y).backward();
+  CHECK(x.grad().shape() == x.shape());
+  check_values(w.grad(), std::vector<double>(6, 0.0));
+  const Tensor cols = unfold(x, 1);
+  CHECK(cols.shape() == Shape{0, 3, big * big});
+  CHECK(fold(cols, {big, big}, 1).shape() == x.shape());
+  CHECK(conv1d(zeros({0, 3, big * big}, f64), ones({2, 3, 1}, f64)).shape() == Shape{0, 2, big * big});
+  // Columns whose extents int64 cannot hold are refused, named.
+  const std::int64_t huge = std::int64_t{1} << 40;
+  CHECK_OP_ERROR(ShapeError, conv2d(zeros({0, 1, huge, huge}), ones({1, 1, 1, 1})), "conv2d: the unfolded columns of input (0, 1, 1099511627776, 1099511627776) by kernel (1, 1)", "more than int64 counts");
+  CHECK_OP_ERROR(ShapeError, unfold(zeros({0, 1, huge, huge}), 1), "unfold: the unfolded columns");
 }

@@ -279,6 +279,21 @@ TEST_CASE("randperm: a permutation, every order equally likely") {
   for (const auto& [order, count] : counts) CHECK(std::abs(count - 1000) < 160);
 }
 
+TEST_CASE("randperm past memory fails like a tensor allocation, naming the op and the shape (issue 20, defect 13)") {
+  // Its permutation was a std::vector first, whose failure was a bare
+  // std::bad_alloc ("std::bad_alloc", nothing else).
+  Generator gen(8);
+  const std::string m = thrown<std::bad_alloc>([&] { (void)randperm(std::int64_t{1} << 46, gen); });
+  CHECK(contains(m, "randperm: cannot allocate 562949953421312 bytes for a int64 tensor of shape (70368744177664,)"));
+  // The permutation is unchanged by shuffling in the tensor: same seed, same order.
+  Generator a(3), b(3);
+  const I p = randperm(10, a).to_vector<std::int64_t>();
+  I expected(10);
+  std::iota(expected.begin(), expected.end(), 0);
+  for (std::int64_t i = 9; i > 0; --i) std::swap(expected[static_cast<std::size_t>(i)], expected[b.below(static_cast<std::uint64_t>(i + 1))]);
+  CHECK(p == expected);
+}
+
 TEST_CASE("errors of the random creators") {
   Generator gen(0);
   CHECK_OP_ERROR(InvalidArgument, uniform({3}, 2.0, 1.0, gen), "uniform", "lo", "hi");

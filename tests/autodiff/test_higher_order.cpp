@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <vector>
 #include <tapegrad/tapegrad.hpp>
@@ -103,6 +104,20 @@ TEST_CASE("jacobian of small functions matches closed forms") {
   Tensor j3 = jacobian([](const Tensor& x) { return sum(exp(x)); }, tensor({0.0, 1.0}, f64));
   CHECK(j3.shape() == Shape{2});
   CHECK(j3.to_vector<double>()[1] == doctest::Approx(std::exp(1.0)));
+}
+
+TEST_CASE("a Jacobian larger than memory is refused up front, naming jacobian and the sizes (issue 20, defect 13)") {
+  // jacobian of a (200000,) input used to compute row after row (5 GB)
+  // until one backward failed, with an error that blamed mul.
+  const std::int64_t n = std::int64_t{1} << 20;  // (n, n) float64: 8 TiB
+  auto square = [](const Tensor& v) { return v * v; };
+  CHECK_ERROR(ShapeError, jacobian(square, zeros({n}, f64)), "jacobian: the Jacobian of output (1048576,) by input (1048576,) is (1048576, 1048576) float64, 8796093022208 bytes", "more than this machine's", "bytes of memory");
+  // An output that does not require grad would be all zeros, and as large.
+  CHECK_ERROR(ShapeError, jacobian([](const Tensor& v) { return v.detach(); }, zeros({n})), "jacobian: the Jacobian of output (1048576,) by input (1048576,)");
+  // A size int64 cannot count.
+  CHECK_ERROR(ShapeError, jacobian([](const Tensor& v) { return broadcast_to(v, {std::int64_t{1} << 31, v.numel()}); }, zeros({n})), "jacobian: the Jacobian of output (2147483648, 1048576) by input (1048576,)", "more bytes than int64 counts");
+  CHECK_ERROR(ShapeError, hessian([](const Tensor& v) { return sum(v * v); }, zeros({n}, f64)), "hessian: the Jacobian of output (1048576,) by input (1048576,) is (1048576, 1048576) float64");
+  CHECK_ERROR(ShapeError, hessian([](const Tensor& v) { return sum(v.detach()); }, zeros({n})), "hessian: the Jacobian");
 }
 
 TEST_CASE("hessian of small functions matches closed forms") {

@@ -368,3 +368,23 @@ TEST_CASE("a non-square pooling stride reads as {h, w}") {
   check_values(y, {7, 10, 19, 22, 31, 34});
   CHECK(avg_pool2d(x, {2, 3}, {.stride = {1, 3}}).shape() == Shape{1, 1, 5, 2});
 }
+
+TEST_CASE("a pooling stride past the input is one window, also near INT64_MAX (issue 20, defect 10)") {
+  constexpr std::int64_t kHuge = std::numeric_limits<std::int64_t>::max();
+  Tensor x = reshape(arange(0, 9, 1, f64), {1, 1, 3, 3}).requires_grad_();
+  for (const std::int64_t stride : {std::int64_t{4}, kHuge - 1, kHuge}) {
+    INFO("stride " << stride);
+    const Tensor m = max_pool2d(x, 3, {.stride = stride});
+    CHECK(m.shape() == Shape{1, 1, 1, 1});
+    check_values(m, {8});
+    const Tensor a = avg_pool2d(x, 3, {.stride = stride});
+    check_values(a, {4});
+    // Padded: the one window is the top-left corner, 2x2 of the input.
+    check_values(max_pool2d(x, 3, {.stride = stride, .padding = 1}), {4});
+    check_values(avg_pool2d(x, 3, {.stride = stride, .padding = 1, .count_include_pad = false}), {2});
+    check_values(max_pool2d(x, {1, 3}, {.stride = Extent2{1, stride}}), {2, 5, 8});
+    x.zero_grad();
+    sum(m + a).backward();
+    check_values(x.grad(), {1.0 / 9, 1.0 / 9, 1.0 / 9, 1.0 / 9, 1.0 / 9, 1.0 / 9, 1.0 / 9, 1.0 / 9, 1 + 1.0 / 9});
+  }
+}

@@ -173,6 +173,24 @@ TEST_CASE("softmax of empty tensors and of a single element") {
   check_values(softmax(tensor({7, -7}, {2, 1})), {1, 1});
 }
 
+TEST_CASE("softmax of a zero-size tensor with huge extents allocates nothing (issue 20, defect 12)") {
+  // The strided kernel sized its per-lane scratch by the extents after the
+  // axis: (0, 2^40, 2^40) along axis 1 asked for 2^40 maxima (bad_alloc),
+  // and the products of the extents overflowed int64 on the way.
+  const std::int64_t big = std::int64_t{1} << 40;
+  for (const Shape& shape : {Shape{0, big, big}, Shape{big, big, 0}, Shape{big, 0, big, big}}) {
+    for (const int axis : {1, -1, 0}) {  // axis 1 first: the case of the issue
+      INFO(shape.str() << " axis " << axis);
+      Tensor x = zeros(shape, f64).requires_grad_();
+      const Tensor y = softmax(x, axis, 2.0);
+      CHECK(y.shape() == shape);
+      CHECK(log_softmax(x, axis).shape() == shape);
+      sum(y).backward();
+      CHECK(x.grad().shape() == shape);
+    }
+  }
+}
+
 TEST_CASE("the softmax VJP: s ⊙ (g − Σ g ⊙ s) / T against the hand formula") {
   const Tensor x0 = tensor({1, 2, 3}, f64);
   for (double t : {1.0, 2.0, 0.5}) {

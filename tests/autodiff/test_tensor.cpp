@@ -1,7 +1,11 @@
 // Tensor as a handle: shape, dtype, values, copies that share, printing.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <sstream>
+#include <string>
 #include <thread>
 #include <tapegrad/tapegrad.hpp>
 
@@ -50,6 +54,29 @@ TEST_CASE("item and to_vector convert") {
   CHECK(labels.to_vector<double>() == std::vector<double>{3.0, 1.0});
 }
 
+TEST_CASE("to_vector<int64_t> refuses the values to_dtype refuses (issue 20, defect 11)") {
+  // A float int64 cannot hold used to come back as INT64_MIN (undefined
+  // behaviour), where to_dtype(x, i64) threw for the same value.
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const Dtype dtype : {f32, f64}) {
+    for (const double bad : {std::nan(""), inf, -inf, 1e30, -1e30, 0x1.0p63}) {
+      const Tensor x = tensor({1.0, bad}, dtype);
+      INFO(dtype_name(dtype) << " " << bad);
+      CHECK_THROWS_WITH_AS(x.to_vector<std::int64_t>(), doctest::Contains("to_vector<int64_t>: cannot convert"), InvalidArgument);
+      CHECK_THROWS_WITH_AS(x.to_vector<std::int64_t>(), doctest::Contains(("(element 1 of (2,) " + std::string(dtype_name(dtype)) + ") to int64").c_str()), InvalidArgument);
+      CHECK_THROWS_AS(to_dtype(x, i64), InvalidArgument);
+    }
+  }
+  CHECK_THROWS_WITH_AS(tensor({std::nan("")}).to_vector<std::int64_t>(), doctest::Contains("cannot convert nan"), InvalidArgument);
+  // What int64 holds still converts, truncated toward zero as by to_dtype.
+  const Tensor fine = tensor({1.7, -2.5, -0x1.0p63, 0x1.0p62}, f64);
+  CHECK(fine.to_vector<std::int64_t>() == std::vector<std::int64_t>{1, -2, std::numeric_limits<std::int64_t>::min(), std::int64_t{1} << 62});
+  CHECK(fine.to_vector<std::int64_t>() == to_dtype(fine, i64).to_vector<std::int64_t>());
+  // A strided view is checked through its own elements.
+  const Tensor t = transpose(tensor({1.0, inf, 2.0, 3.0}, {2, 2}, f64), 0, 1);
+  CHECK_THROWS_WITH_AS(t.to_vector<std::int64_t>(), doctest::Contains("cannot convert inf (element 2 of (2, 2) float64)"), InvalidArgument);
+}
+
 TEST_CASE("printing shows shape, dtype, values and the op") {
   std::ostringstream out;
   out << tensor({1, 2, 3, 4}, {2, 2});
@@ -74,6 +101,37 @@ TEST_CASE("zero-size tensors are valid") {
   CHECK(e.numel() == 0);
   CHECK(sum(e).item() == 0.0);
   CHECK((e + 1.0).shape() == Shape{0, 3});
+}
+
+TEST_CASE("zero-size tensors with extents whose product passes int64 (issue 20, defect 12)") {
+  // Their contiguous strides multiplied the extents and overflowed int64
+  // (UBSan); no element is ever addressed, so no stride may overflow either.
+  const std::int64_t big = std::int64_t{1} << 40;
+  const Tensor e = zeros({0, big, big, big}, f64);
+  CHECK(e.numel() == 0);
+  CHECK(Shape({big, big, 0}).numel() == 0);
+  CHECK((e + 1.0).shape() == e.shape());
+  CHECK(sum(e).item() == 0.0);
+  CHECK(sum(e, 1).shape() == Shape{0, big, big});
+  CHECK(transpose(e, 0, 3).contiguous().shape() == Shape{big, big, big, 0});
+  CHECK(reshape(e, {big, 0, big, big}).shape() == Shape{big, 0, big, big});
+  CHECK(e.to_vector<double>().empty());
+}
+
+TEST_CASE("Shape's [] counts from the end for a negative axis and refuses one out of range (issue 20, defect 12)") {
+  // It read past the extents: garbage for shape()[8] and [-1].
+  const Tensor t = zeros({2, 3});
+  CHECK(t.shape()[-1] == 3);
+  CHECK(t.shape()[-2] == 2);
+  for (const int axis : {2, 8, 1000, -3, -1000}) {
+    INFO("axis " << axis);
+    CHECK_THROWS_WITH_AS(t.shape()[axis], doctest::Contains(("Shape: index " + std::to_string(axis) + " is out of range for rank 2 (2, 3)").c_str()), AxisError);
+  }
+  CHECK_THROWS_WITH_AS(Shape{}[0], doctest::Contains("Shape: index 0 is out of range for rank 0 ()"), AxisError);
+  Shape s{4, 5, 6};
+  s[-1] = 7;
+  CHECK(s == Shape{4, 5, 7});
+  CHECK_THROWS_AS(s[3] = 1, AxisError);
 }
 
 TEST_CASE("copy_ overwrites values in place, converting the dtype, and marks the storage modified") {

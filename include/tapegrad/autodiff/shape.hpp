@@ -40,14 +40,18 @@ class Shape {
       : Shape(std::span<const std::int64_t>(dims)) {}
 
   int rank() const { return rank_; }
-  std::int64_t operator[](int axis) const { return dims_[static_cast<std::size_t>(axis)]; }
-  std::int64_t& operator[](int axis) { return dims_[static_cast<std::size_t>(axis)]; }
+  /// The extent of `axis` in [-rank, rank), counted from the end when
+  /// negative (PyTorch's size(-1)); throws AxisError naming the axis and the
+  /// rank otherwise.
+  std::int64_t operator[](int axis) const { return dims_[index_of(axis)]; }
+  std::int64_t& operator[](int axis) { return dims_[index_of(axis)]; }
   const std::int64_t* begin() const { return dims_.data(); }
   const std::int64_t* end() const { return dims_.data() + rank_; }
   std::int64_t* begin() { return dims_.data(); }
   std::int64_t* end() { return dims_.data() + rank_; }
 
-  /// Product of the extents (1 for a scalar).
+  /// Product of the extents (1 for a scalar, 0 when an extent is 0, however
+  /// large the others); throws ShapeError when it passes int64.
   std::int64_t numel() const;
   /// Appends an axis; throws past kMaxRank.
   void push_back(std::int64_t extent);
@@ -60,6 +64,13 @@ class Shape {
   friend bool operator!=(const Shape& a, const Shape& b) { return !(a == b); }
 
  private:
+  std::size_t index_of(int axis) const {
+    const int index = axis < 0 ? axis + rank_ : axis;
+    if (index < 0 || index >= rank_) [[unlikely]] throw_axis_out_of_range(axis);
+    return static_cast<std::size_t>(index);
+  }
+  [[noreturn]] void throw_axis_out_of_range(int axis) const;
+
   std::array<std::int64_t, kMaxRank> dims_{};
   int rank_ = 0;
 };
