@@ -106,6 +106,34 @@ void check_leaf_grad(const Node& node, std::size_t input, const Tensor& g, const
   check_grad(node, input, g, leaf.shape, leaf.dtype);
 }
 
+// The pre hooks of a record's output or of a leaf, in registration order,
+// each on the gradient the one before left (Note [Hooks] in hooks.cpp).
+Tensor run_pre_hooks(const GradHooks& hooks, Tensor g, const char* what) {
+  if (hooks.pre->empty()) return g;
+  const GradHooks::List<TensorHook> copy = *hooks.pre;  // a hook may remove itself
+  for (const auto& [id, hook] : copy) {
+    Tensor replaced = hook(g);
+    if (!replaced.defined()) continue;
+    if (replaced.shape() != g.shape() || replaced.dtype() != g.dtype()) {
+      throw GraphError(std::string("backward: a hook registered on ") + what + " returned a gradient " +
+                       replaced.shape().str() + " " + dtype_name(replaced.dtype()) + " for the gradient " +
+                       g.shape().str() + " " + dtype_name(g.dtype()) + " (a replacement keeps the shape and dtype)");
+    }
+    g = std::move(replaced);
+  }
+  return g;
+}
+
+// A leaf with hooks: its gradient is summed over the pass apart from .grad,
+// so that its hooks see the whole of it once (Note [Hooks]).
+struct HookedLeaf {
+  std::shared_ptr<TensorImpl> leaf;
+  int consumers = 0;
+  Tensor grad;
+};
+
+bool has_hooks(const TensorImpl& leaf) { return leaf.hooks && !leaf.hooks->empty(); }
+
 // One backward pass's bookkeeping (see Note [Thread model]): per reached
 // record, its consumers still to run and the gradient summed so far, found
 // through an open-addressing table keyed by the record's address.
@@ -117,6 +145,7 @@ struct Pass {
     bool held = true;  // this pass still holds the record (Note [Releasing a shared record])
   };
   std::vector<Entry> entries;
+  std::vector<HookedLeaf> hooked;  // leaves with hooks this pass reaches; few, searched linearly
   std::vector<std::pair<Node*, std::uint32_t>> slots = std::vector<std::pair<Node*, std::uint32_t>>(64);
 
   Pass() = default;
@@ -160,6 +189,11 @@ struct Pass {
     for (const auto& [n, index] : old)
       if (n) slots[place(n)] = {n, index};
   }
+  HookedLeaf* hooked_leaf(const TensorImpl* leaf) {
+    for (HookedLeaf& h : hooked)
+      if (h.leaf.get() == leaf) return &h;
+    return nullptr;
+  }
   void let_go(std::uint32_t e, bool release) {
     Entry& entry = entries[e];
     if (!entry.held) return;
@@ -202,11 +236,33 @@ void run_backward(const BackwardRequest& request) {
       const Edge& edge = node.edges[i];
       if (edge.node) {
         ++pass.entries[visit(edge.node)].consumers;
-      } else if (request.on_leaf_reached) {
-        if (const std::shared_ptr<TensorImpl> leaf = edge.leaf.lock()) request.on_leaf_reached(leaf.get());
+      } else if (const std::shared_ptr<TensorImpl> leaf = edge.leaf.lock()) {
+        if (request.on_leaf_reached) request.on_leaf_reached(leaf.get());
+        if (has_hooks(*leaf)) {
+          HookedLeaf* h = pass.hooked_leaf(leaf.get());
+          if (!h) h = &pass.hooked.emplace_back(HookedLeaf{leaf, 0, Tensor()});
+          ++h->consumers;
+        }
       }
     }
   }
+
+  // A leaf with hooks, once its gradient is complete: the hooks, then .grad
+  // (or grad()'s capture), then the post-accumulate hooks.
+  auto finish_leaf = [&](const std::shared_ptr<TensorImpl>& leaf, Tensor g) {
+    if (!g.defined()) return;
+    g = run_pre_hooks(*leaf->hooks, std::move(g), ("the leaf " + leaf->shape.str()).c_str());
+    if (request.on_leaf_grad) {
+      request.on_leaf_grad(leaf.get(), std::move(g));
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(leaf_lock(leaf.get()));
+      accumulate_leaf(*leaf, std::move(g), create_graph);
+    }
+    const GradHooks::List<PostAccumulateGradHook> post = *leaf->hooks->post;
+    for (const auto& [id, hook] : post) hook(Tensor(leaf));
+  };
 
   // Seed the roots. A root that is itself a leaf takes its seed directly.
   for (std::size_t r = 0; r < request.roots.size(); ++r) {
@@ -214,6 +270,8 @@ void run_backward(const BackwardRequest& request) {
     Tensor seed = request.seeds[r];
     if (root->grad_fn) {
       accumulate(pass.entries[pass.index_of(root->grad_fn.get())].grad, std::move(seed), create_graph);
+    } else if (has_hooks(*root)) {
+      finish_leaf(request.roots[r].impl_ptr(), std::move(seed));
     } else if (request.on_leaf_grad) {
       request.on_leaf_grad(root, std::move(seed));
     } else {
@@ -236,6 +294,14 @@ void run_backward(const BackwardRequest& request) {
     const std::shared_ptr<Node>& node = pass.entries[e].node;
     Tensor g = std::move(pass.entries[e].grad);
     pass.entries[e].grad = Tensor();
+    if (node->hooks && g.defined()) [[unlikely]] {
+      g = run_pre_hooks(*node->hooks, std::move(g), ("the output of " + describe(*node)).c_str());
+      const std::shared_ptr<TensorImpl> retained = node->hooks->retained.lock();
+      if (retained && !request.on_leaf_grad) {
+        std::lock_guard<std::mutex> lock(leaf_lock(retained.get()));
+        accumulate_leaf(*retained, Tensor(g), create_graph);
+      }
+    }
     if (request.on_node_grad) request.on_node_grad(node.get(), g);
 
     const std::size_t n_edges = node->edges.size();
@@ -268,7 +334,9 @@ void run_backward(const BackwardRequest& request) {
           accumulate(*pending[i], std::move(gi), create_graph);
         } else if (const std::shared_ptr<TensorImpl> leaf = edge.leaf.lock()) {  // gone: nobody can read its .grad
           check_leaf_grad(*node, i, gi, edge, *leaf);
-          if (request.on_leaf_grad) {
+          if (HookedLeaf* h = pass.hooked.empty() ? nullptr : pass.hooked_leaf(leaf.get())) {
+            accumulate(h->grad, std::move(gi), create_graph);
+          } else if (request.on_leaf_grad) {
             request.on_leaf_grad(leaf.get(), std::move(gi));
           } else {
             std::lock_guard<std::mutex> lock(leaf_lock(leaf.get()));
@@ -279,7 +347,13 @@ void run_backward(const BackwardRequest& request) {
     }
     for (std::size_t i = 0; i < n_edges; ++i) {
       const Edge& edge = node->edges[i];
-      if (!edge.node) continue;
+      if (!edge.node) {
+        if (pass.hooked.empty()) continue;
+        const std::shared_ptr<TensorImpl> leaf = edge.leaf.lock();
+        if (HookedLeaf* h = leaf ? pass.hooked_leaf(leaf.get()) : nullptr; h && --h->consumers == 0)
+          finish_leaf(h->leaf, std::move(h->grad));
+        continue;
+      }
       const std::uint32_t child = pass.index_of(edge.node.get());
       if (--pass.entries[child].consumers == 0) ready.push_back(child);
     }

@@ -132,7 +132,7 @@ Tensor* VjpContext::accumulated(std::size_t i) {
   }
   if (!edge.node && in_place_.leaves) {
     const std::shared_ptr<TensorImpl> leaf = edge.leaf.lock();
-    if (!leaf) return nullptr;
+    if (!leaf || (leaf->hooks && !leaf->hooks->empty())) return nullptr;  // hooks see the whole sum first
     // The leaf's .grad stays locked until the VJP has returned. With a lock
     // already held, only a try: a thread never waits while it holds a lock,
     // so two VJPs locking two leaves in opposite orders cannot deadlock.

@@ -243,6 +243,8 @@ class Node {
   Dtype out_dtype;
   EdgeList edges;
   bool released = false;
+  /// Hooks on the output's gradient (register_hook, retain_grad of a non-leaf).
+  std::unique_ptr<GradHooks> hooks;
 
   /// Counts a backward pass running through this record; false, and nothing
   /// counted, when its release was asked for (Note [Releasing a shared record]).

@@ -69,7 +69,21 @@ namespace tg {
 
 namespace detail {
 class Node;
-}
+
+/// Hooks of a record (on its output's gradient) or of a leaf (Note [Hooks]
+/// in hooks.cpp). Lists behind shared_ptr, so a RemovableHandle can reach
+/// them weakly and the engine can run a copy while a hook removes itself.
+struct GradHooks {
+  template <class F>
+  using List = std::vector<std::pair<std::uint64_t, F>>;
+  std::shared_ptr<List<TensorHook>> pre = std::make_shared<List<TensorHook>>();
+  std::shared_ptr<List<PostAccumulateGradHook>> post = std::make_shared<List<PostAccumulateGradHook>>();
+  /// On a record: the non-leaf whose .grad keeps the gradient (retain_grad).
+  std::weak_ptr<TensorImpl> retained;
+  std::uint64_t next_id = 1;
+  bool empty() const { return pre->empty() && post->empty() && retained.expired(); }
+};
+}  // namespace detail
 
 class TensorImpl {
  public:
@@ -123,6 +137,8 @@ class TensorImpl {
   Tensor grad;
 
   // --- engine (see Note [Saved tensors and set_data] in node.hpp) ---
+  /// A leaf's gradient hooks (null: none).
+  std::unique_ptr<detail::GradHooks> hooks;
   /// How many times set_data() gave this leaf another storage.
   std::uint32_t data_changes = 0;
 

@@ -8,6 +8,7 @@
 #include "tapegrad/autodiff/errors.hpp"
 #include "tapegrad/autodiff/grad_mode.hpp"
 #include "tapegrad/autodiff/ops.hpp"
+#include "tapegrad/autodiff/views.hpp"
 
 namespace tg::nn {
 
@@ -20,15 +21,49 @@ void HookHandle::remove() {
 
 Module::Module(std::string type_name)
     : type_name_(std::move(type_name)),
-      hooks_(std::make_shared<std::vector<std::pair<std::uint64_t, ForwardHook>>>()) {}
+      hooks_(std::make_shared<std::vector<std::pair<std::uint64_t, ForwardHook>>>()),
+      backward_hooks_(std::make_shared<std::vector<std::pair<std::uint64_t, BackwardHook>>>()) {}
 
+// Note [Module backward hooks]
+// A call with backward hooks wraps its input and its output in a fresh
+// recorded view each (reshape to the same shape: no copy), so that a tensor
+// hook (Note [Hooks] in autodiff/hooks.cpp) on each sees exactly this call's
+// gradient, whatever else uses the input or the output. Backward reaches the
+// output first: its hook keeps grad_output, and, when the input requires no
+// grad, calls the module's hooks with an undefined grad_input. Then the
+// input's hook calls them with grad_input and may pass a replacement on.
 Tensor Module::operator()(const Tensor& input) {
-  Tensor output = forward(input);
+  const bool hooked = !backward_hooks_->empty() && is_grad_enabled();
+  const bool input_grad = hooked && input.defined() && input.requires_grad();
+  const Tensor in = input_grad ? reshape(input, input.shape()) : input;
+  Tensor output = forward(in);
   if (!hooks_->empty()) {
     // A copy: a hook may remove itself (or another) while it runs.
     const auto hooks = *hooks_;
     for (const auto& entry : hooks) entry.second(*this, input, output);
   }
+  if (!hooked || !output.defined() || !output.requires_grad()) return output;
+  struct Call {
+    Tensor grad_output;
+  };
+  auto call = std::make_shared<Call>();
+  auto run = [this, weak = std::weak_ptr(backward_hooks_), call](Tensor grad_input) {
+    const auto list = weak.lock();
+    if (!list) return grad_input;
+    const auto hooks = *list;
+    for (const auto& [id, hook] : hooks) {
+      Tensor replaced = hook(*this, grad_input, call->grad_output);
+      if (replaced.defined()) grad_input = std::move(replaced);
+    }
+    return grad_input;
+  };
+  output = reshape(output, output.shape());
+  output.register_hook([call, run, input_grad](const Tensor& g) {
+    call->grad_output = g;
+    if (!input_grad) run(Tensor());
+    return Tensor();
+  });
+  if (input_grad) in.register_hook([run](const Tensor& g) { return run(g); });
   return output;
 }
 
@@ -192,6 +227,15 @@ Module& Module::to(Dtype dtype) {
 Dtype Module::dtype() const {
   const auto params = parameters();
   return params.empty() ? f32 : params.front().dtype();
+}
+
+RemovableHandle Module::register_full_backward_hook(BackwardHook hook) {
+  if (!hook) throw InvalidArgument(type_name_ + "::register_full_backward_hook: the hook is empty");
+  const std::uint64_t id = next_hook_id_++;
+  backward_hooks_->emplace_back(id, std::move(hook));
+  return RemovableHandle([weak = std::weak_ptr(backward_hooks_), id] {
+    if (const auto hooks = weak.lock()) std::erase_if(*hooks, [id](const auto& entry) { return entry.first == id; });
+  });
 }
 
 HookHandle Module::register_forward_hook(ForwardHook hook) {

@@ -249,3 +249,39 @@ TEST_CASE("hooks and model gradchecks refuse what they cannot use") {
   nn::Linear layer(2, 2);
   CHECK_ERROR(InvalidArgument, nn::gradcheck(layer, nullptr), "nn::gradcheck: the loss function is empty");
 }
+
+TEST_CASE("register_full_backward_hook sees the gradients in and out of a call, and may replace grad_input") {
+  Generator gen(3);
+  nn::Linear layer(3, 2, {.dtype = f64, .generator = &gen});
+  const Tensor w = from_vector(std::vector<double>{1, 2, 3, 4}, Shape{2, 2}, f64);
+  Tensor x = randn({2, 3}, gen, f64).requires_grad_();
+  Tensor seen_in, seen_out;
+  int calls = 0;
+  RemovableHandle handle = layer.register_full_backward_hook(
+      [&](const nn::Module& m, const Tensor& grad_input, const Tensor& grad_output) {
+        ++calls;
+        CHECK(m.type_name() == "Linear");
+        seen_in = grad_input;
+        seen_out = grad_output;
+        return grad_input.defined() ? grad_input * 0.0 : Tensor();  // nothing flows on to x
+      });
+  const Tensor y = layer(x);
+  sum(y * w).backward();
+  CHECK(calls == 1);
+  test::check_values(seen_out, w.to_vector<double>());
+  test::check_values(seen_in, matmul(w, layer.weight.detach()).to_vector<double>());
+  test::check_values(x.grad(), std::vector<double>(6, 0.0));
+  test::check_values(layer.bias.grad(), {4, 6});  // the parameters' gradients are untouched
+
+  // An input that needs no gradient: grad_input is undefined, grad_output is there.
+  calls = 0;
+  sum(layer(x.detach())).backward();
+  CHECK(calls == 1);
+  CHECK_FALSE(seen_in.defined());
+  test::check_values(seen_out, {1, 1, 1, 1});
+
+  handle.remove();
+  sum(layer(x)).backward();
+  CHECK(calls == 1);
+  CHECK_THROWS_AS(layer.register_full_backward_hook(nn::BackwardHook()), InvalidArgument);
+}

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "errors.hpp"
+#include "hooks.hpp"
 #include "shape.hpp"
 
 namespace tg {
@@ -94,6 +95,20 @@ class Tensor {
   /// shape needs an explicit `seed` of the same shape.
   void backward(BackwardOptions options = {}) const;
   void backward(const Tensor& seed, BackwardOptions options = {}) const;
+  /// Calls `hook` with the gradient of this tensor each time backward (or
+  /// tg::grad) computes it; a defined result replaces the gradient. On a leaf
+  /// the hook sees the gradient summed over the whole pass, before it goes
+  /// into .grad(). Throws GraphError on a tensor that does not require grad.
+  RemovableHandle register_hook(TensorHook hook) const;
+  /// For a leaf that requires grad: calls `hook(leaf)` once backward has
+  /// summed this pass's gradient into .grad() (the start of a bucket's
+  /// allreduce, say), while the rest of the pass goes on.
+  RemovableHandle register_post_accumulate_grad_hook(PostAccumulateGradHook hook) const;
+  /// Keeps the gradient of a non-leaf in its .grad() after backward (summed
+  /// over passes, as a leaf's); nothing to do for a leaf.
+  void retain_grad() const;
+  /// Whether .grad() of this non-leaf is kept (retain_grad()).
+  bool retains_grad() const;
   /// The same value, cut from the graph (shares storage).
   Tensor detach() const;
   /// Name of the op that produced this tensor ("" for a leaf).

@@ -41,6 +41,14 @@ struct NamedModule {
 /// and its output. The diagnostics and summary() build on these.
 using ForwardHook = std::function<void(const Module& module, const Tensor& input, const Tensor& output)>;
 
+/// Sees the gradients of one call of a module as backward computes them:
+/// `grad_input` with respect to the module's input (undefined when the input
+/// requires no grad) and `grad_output` with respect to its output. A defined
+/// result replaces grad_input. PyTorch's full backward hook, for modules of
+/// one input and one output (all of tapegrad's).
+using BackwardHook =
+    std::function<Tensor(const Module& module, const Tensor& grad_input, const Tensor& grad_output)>;
+
 /// Removes the hook it was returned for; removing twice, or after the module
 /// is gone, does nothing.
 class HookHandle {
@@ -142,6 +150,11 @@ class Module {
   /// Calls `hook` after every forward pass of this module until the handle
   /// is removed.
   HookHandle register_forward_hook(ForwardHook hook);
+  /// Calls `hook` with the gradients in and out of each call of this module
+  /// made while grad mode records (Note [Module backward hooks] in
+  /// module.cpp), until the handle is removed. The module must outlive the
+  /// backward passes of the graphs it took part in while the hook is on.
+  RemovableHandle register_full_backward_hook(BackwardHook hook);
   /// A Keras-style table: every submodule's path and type, its output shape
   /// for an input of `input_shape` (batch axis included), its parameter
   /// count, and the totals. Runs one forward pass on zeros in evaluation
@@ -169,6 +182,7 @@ class Module {
   std::vector<std::pair<std::string, ModulePtr>> children_;
   // Shared with HookHandles (weakly), so a handle outliving the module is harmless.
   std::shared_ptr<std::vector<std::pair<std::uint64_t, ForwardHook>>> hooks_;
+  std::shared_ptr<std::vector<std::pair<std::uint64_t, BackwardHook>>> backward_hooks_;
   std::uint64_t next_hook_id_ = 1;
 };
 
