@@ -151,71 +151,71 @@ Tensor as_operand(double value, const Tensor& like) { return scalar(value, like.
 
 Tensor& Tensor::add_(const Tensor& other, double alpha, Site site) {
   return write_in_place(*this, "add_", site, false, needs_grad(other), [&](const Tensor& x) {
-    return alpha == 1.0 ? add(x, other, site) : add(x, mul(other, alpha, site), site);
+    return alpha == 1.0 ? tg::add(x, other, site) : tg::add(x, tg::mul(other, alpha, site), site);
   });
 }
 
 Tensor& Tensor::add_(double other, Site site) {
-  return write_in_place(*this, "add_", site, false, false, [&](const Tensor& x) { return add(x, other, site); });
+  return write_in_place(*this, "add_", site, false, false, [&](const Tensor& x) { return tg::add(x, other, site); });
 }
 
 Tensor& Tensor::sub_(const Tensor& other, double alpha, Site site) {
   return write_in_place(*this, "sub_", site, false, needs_grad(other), [&](const Tensor& x) {
-    return alpha == 1.0 ? sub(x, other, site) : sub(x, mul(other, alpha, site), site);
+    return alpha == 1.0 ? tg::sub(x, other, site) : tg::sub(x, tg::mul(other, alpha, site), site);
   });
 }
 
 Tensor& Tensor::sub_(double other, Site site) {
-  return write_in_place(*this, "sub_", site, false, false, [&](const Tensor& x) { return add(x, -other, site); });
+  return write_in_place(*this, "sub_", site, false, false, [&](const Tensor& x) { return tg::add(x, -other, site); });
 }
 
 Tensor& Tensor::mul_(const Tensor& other, Site site) {
-  return write_in_place(*this, "mul_", site, true, needs_grad(other), [&](const Tensor& x) { return mul(x, other, site); });
+  return write_in_place(*this, "mul_", site, true, needs_grad(other), [&](const Tensor& x) { return tg::mul(x, other, site); });
 }
 
 Tensor& Tensor::mul_(double other, Site site) {
-  return write_in_place(*this, "mul_", site, false, false, [&](const Tensor& x) { return mul(x, other, site); });
+  return write_in_place(*this, "mul_", site, false, false, [&](const Tensor& x) { return tg::mul(x, other, site); });
 }
 
 Tensor& Tensor::div_(const Tensor& other, Site site) {
-  return write_in_place(*this, "div_", site, true, needs_grad(other), [&](const Tensor& x) { return div(x, other, site); });
+  return write_in_place(*this, "div_", site, true, needs_grad(other), [&](const Tensor& x) { return tg::div(x, other, site); });
 }
 
 Tensor& Tensor::div_(double other, Site site) {
-  return write_in_place(*this, "div_", site, false, false, [&](const Tensor& x) { return div(x, other, site); });
+  return write_in_place(*this, "div_", site, false, false, [&](const Tensor& x) { return tg::div(x, other, site); });
 }
 
 Tensor& Tensor::pow_(const Tensor& exponent, Site site) {
   return write_in_place(*this, "pow_", site, true, needs_grad(exponent),
-                        [&](const Tensor& x) { return pow(x, exponent, site); });
+                        [&](const Tensor& x) { return tg::pow(x, exponent, site); });
 }
 
 Tensor& Tensor::pow_(double exponent, Site site) {
-  return write_in_place(*this, "pow_", site, true, false, [&](const Tensor& x) { return pow(x, exponent, site); });
+  return write_in_place(*this, "pow_", site, true, false, [&](const Tensor& x) { return tg::pow(x, exponent, site); });
 }
 
 Tensor& Tensor::neg_(Site site) {
-  return write_in_place(*this, "neg_", site, false, false, [&](const Tensor& x) { return neg(x, site); });
+  return write_in_place(*this, "neg_", site, false, false, [&](const Tensor& x) { return tg::neg(x, site); });
 }
 
 Tensor& Tensor::exp_(Site site) {
-  return write_in_place(*this, "exp_", site, false, false, [&](const Tensor& x) { return exp(x, site); });
+  return write_in_place(*this, "exp_", site, false, false, [&](const Tensor& x) { return tg::exp(x, site); });
 }
 
 Tensor& Tensor::clamp_(double lo, double hi, Site site) {
-  return write_in_place(*this, "clamp_", site, true, false, [&](const Tensor& x) { return clamp(x, lo, hi, site); });
+  return write_in_place(*this, "clamp_", site, true, false, [&](const Tensor& x) { return tg::clamp(x, lo, hi, site); });
 }
 
 Tensor& Tensor::relu_(Site site) {
-  return write_in_place(*this, "relu_", site, false, false, [&](const Tensor& x) { return relu(x, site); });
+  return write_in_place(*this, "relu_", site, false, false, [&](const Tensor& x) { return tg::relu(x, site); });
 }
 
 Tensor& Tensor::sigmoid_(Site site) {
-  return write_in_place(*this, "sigmoid_", site, false, false, [&](const Tensor& x) { return sigmoid(x, site); });
+  return write_in_place(*this, "sigmoid_", site, false, false, [&](const Tensor& x) { return tg::sigmoid(x, site); });
 }
 
 Tensor& Tensor::tanh_(Site site) {
-  return write_in_place(*this, "tanh_", site, false, false, [&](const Tensor& x) { return tanh(x, site); });
+  return write_in_place(*this, "tanh_", site, false, false, [&](const Tensor& x) { return tg::tanh(x, site); });
 }
 
 Tensor& Tensor::zero_(Site site) {
@@ -234,7 +234,7 @@ Tensor& Tensor::fill_(const Tensor& value, Site site) {
     throw ShapeError("fill_: the value must have one element, got shape " + value.shape().str(), site);
   }
   return write_in_place(*this, "fill_", site, false, needs_grad(value), [&](const Tensor& x) {
-    return broadcast_to(reshape(value, Shape{}, site), x.shape(), site);
+    return tg::broadcast_to(tg::reshape(value, Shape{}, site), x.shape(), site);
   });
 }
 
@@ -242,7 +242,7 @@ Tensor& Tensor::copy_(const Tensor& source, Site site) {
   check_defined(source, "copy_", site);
   return write_in_place(*this, "copy_", site, false, needs_grad(source), [&](const Tensor& x) {
     const Tensor converted = source.dtype() == x.dtype() ? source : to_dtype(source, x.dtype(), site);
-    return broadcast_to(converted, x.shape(), site);
+    return tg::broadcast_to(converted, x.shape(), site);
   });
 }
 
@@ -259,7 +259,7 @@ Tensor& Tensor::masked_fill_(const Tensor& mask, const Tensor& value, Site site)
     throw ShapeError("masked_fill_: the value must have one element, got shape " + value.shape().str(), site);
   }
   return write_in_place(*this, "masked_fill_", site, false, needs_grad(value), [&](const Tensor& x) {
-    return where(mask, reshape(value, Shape{}, site), x, site);
+    return where(mask, tg::reshape(value, Shape{}, site), x, site);
   });
 }
 

@@ -138,17 +138,18 @@ Tensor mean(const Tensor& x, const Axes& axes_in, bool keepdims, Site site) {
 Tensor max(const Tensor& x, const Axes& axes, bool keepdims, Site site) { return extremum(x, axes, keepdims, site, true); }
 Tensor min(const Tensor& x, const Axes& axes, bool keepdims, Site site) { return extremum(x, axes, keepdims, site, false); }
 
-Tensor var(const Tensor& x, const Axes& axes_in, int ddof, bool keepdims, Site site) {
+Tensor var(const Tensor& x, const Axes& axes_in, bool keepdims, VarOptions options, Site site) {
   check_float(x, "var", site);
   const Axes axes = normalize_axes(axes_in, x.shape(), "var", site);
   const std::int64_t n = reduced_count(x.shape(), axes);
-  if (n - ddof <= 0) {
-    throw ShapeError("var: " + std::to_string(n) + " elements with ddof " + std::to_string(ddof) +
+  const std::int64_t correction = options.correction;
+  if (correction < 0 || n - correction <= 0) {
+    throw ShapeError("var: " + std::to_string(n) + " elements with correction " + std::to_string(correction) +
                          " leave no degrees of freedom (shape " + x.shape().str() + ")",
                      site);
   }
   const Tensor centered = x - mean(x, axes, true, site);
-  return sum(centered * centered, axes, keepdims, site) * (1.0 / static_cast<double>(n - ddof));
+  return sum(centered * centered, axes, keepdims, site) * (1.0 / static_cast<double>(n - correction));
 }
 
 Tensor logsumexp(const Tensor& x, const Axes& axes_in, bool keepdims, Site site) {

@@ -125,19 +125,19 @@ TEST_CASE("long contiguous rows: sum, max and min in interleaved lanes match a p
   }
 }
 
-TEST_CASE("var with ddof 0 and 1") {
+TEST_CASE("var with correction 0 and 1 (the default)") {
   for (Dtype dt : kDtypes) {
     INFO(std::string(dtype_name(dt)));
     const Tensor v = tensor({1, 2, 3, 4, 2, 4, 6, 8}, {2, 4}, dt);
-    check_result(var(v, {1}), {2}, {1.25, 5});
-    check_result(var(v, {-1}, 1), {2}, {5.0 / 3, 20.0 / 3});
-    check_result(var(v, {1}, 1, true), {2, 1}, {5.0 / 3, 20.0 / 3});
-    check_result(var(v, {0}), {4}, {0.25, 1, 2.25, 4});
-    check_result(var(v, {0}, 1, true), {1, 4}, {0.5, 2, 4.5, 8});
-    check_result(var(v), {}, {4.6875});
-    check_result(var(v, {}, 1), {}, {4.6875 * 8 / 7});
-    check_result(var(v, {0, 1}, 0, true), {1, 1}, {4.6875});
-    check_result(var(tensor({3}, dt)), {}, {0});
+    check_result(var(v, {1}, false, {.correction = 0}), {2}, {1.25, 5});
+    check_result(var(v, {-1}), {2}, {5.0 / 3, 20.0 / 3});
+    check_result(var(v, {1}, true), {2, 1}, {5.0 / 3, 20.0 / 3});
+    check_result(var(v, {0}, false, {.correction = 0}), {4}, {0.25, 1, 2.25, 4});
+    check_result(var(v, {0}, true), {1, 4}, {0.5, 2, 4.5, 8});
+    check_result(var(v, {}, false, {.correction = 0}), {}, {4.6875});
+    check_result(var(v), {}, {4.6875 * 8 / 7});
+    check_result(var(v, {0, 1}, true, {.correction = 0}), {1, 1}, {4.6875});
+    check_result(var(tensor({3}, dt), {}, false, {.correction = 0}), {}, {0});
   }
 }
 
@@ -190,8 +190,8 @@ TEST_CASE("reductions: float64 gradcheck over every kind of axes, keepdims true 
       {"mean", [](const Tensor& t, const Axes& a, bool k) { return mean(t, a, k); }},
       {"max", [](const Tensor& t, const Axes& a, bool k) { return max(t, a, k); }},
       {"min", [](const Tensor& t, const Axes& a, bool k) { return min(t, a, k); }},
-      {"var ddof 0", [](const Tensor& t, const Axes& a, bool k) { return var(t, a, 0, k); }},
-      {"var ddof 1", [](const Tensor& t, const Axes& a, bool k) { return var(t, a, 1, k); }},
+      {"var correction 0", [](const Tensor& t, const Axes& a, bool k) { return var(t, a, k, {.correction = 0}); }},
+      {"var correction 1", [](const Tensor& t, const Axes& a, bool k) { return var(t, a, k); }},
       {"logsumexp", [](const Tensor& t, const Axes& a, bool k) { return logsumexp(t, a, k); }},
   };
   for (const auto& [name, f] : reductions) {
@@ -204,7 +204,7 @@ TEST_CASE("reductions: float64 gradcheck over every kind of axes, keepdims true 
       }
     }
     INFO(std::string(name), " of a 0-d tensor");
-    if (std::string(name) != "var ddof 1") {
+    if (std::string(name) != "var correction 1") {
       CHECK_GRADCHECK(gradcheck([&](Tensor& t) { return f(t, {}, false); }, {scalar(0.7, f64)}));
     }
   }
@@ -246,10 +246,10 @@ TEST_CASE("reductions: a repeated axis is an AxisError naming the op, axes and s
   CHECK_OP_ERROR(AxisError, logsumexp(x, {-1, 2}), "logsumexp", "repeated", "[-1, 2]", "(2, 3, 4)");
 }
 
-TEST_CASE("var with no degrees of freedom is a ShapeError naming the count, ddof and shape") {
-  CHECK_OP_ERROR(ShapeError, var(zeros({1, 3}, f64), {0}, 1), "var", "ddof 1", "(1, 3)");
-  CHECK_OP_ERROR(ShapeError, var(zeros({3}, f32), {}, 3), "var", "3 elements", "ddof 3", "(3,)");
-  CHECK_OP_ERROR(ShapeError, var(scalar(1, f64), {}, 1), "var", "ddof 1", "()");
+TEST_CASE("var with no degrees of freedom is a ShapeError naming the count, correction and shape") {
+  CHECK_OP_ERROR(ShapeError, var(zeros({1, 3}, f64), {0}), "var", "correction 1", "(1, 3)");
+  CHECK_OP_ERROR(ShapeError, var(zeros({3}, f32), {}, false, {.correction = 3}), "var", "3 elements", "correction 3", "(3,)");
+  CHECK_OP_ERROR(ShapeError, var(scalar(1, f64)), "var", "correction 1", "()");
   CHECK_OP_ERROR(ShapeError, var(zeros({2, 0}, f64), {1}), "var", "0 elements", "(2, 0)");
 }
 

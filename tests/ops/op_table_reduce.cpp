@@ -173,7 +173,7 @@ std::vector<OpInfo> reduction_and_linalg_rows() {
       reduction("min", "torch.amin", [](const Tensor& x, const SampleArgs& a) { return min(x, a.axes, a.keepdims); },
                 false),
       reduction("var", "torch.var",
-                [](const Tensor& x, const SampleArgs& a) { return var(x, a.axes, a.ddof, a.keepdims); }, false, 1),
+                [](const Tensor& x, const SampleArgs& a) { return var(x, a.axes, a.keepdims, {.correction = a.ddof}); }, false, 1),
       reduction("logsumexp", "torch.logsumexp",
                 [](const Tensor& x, const SampleArgs& a) { return logsumexp(x, a.axes, a.keepdims); }, false),
       sum_to_row(),

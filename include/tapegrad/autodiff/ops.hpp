@@ -21,16 +21,6 @@
 
 namespace tg {
 
-/// The axes of a reduction: one axis (`sum(x, 1)`), several (`sum(x, {0, 2})`)
-/// or, when empty (`sum(x)`, `sum(x, {})`), all of them. Negative axes count
-/// from the end.
-struct Axes : std::vector<int> {
-  Axes() = default;
-  Axes(int axis) : std::vector<int>{axis} {}  // NOLINT: implicit, so sum(x, 1) reads naturally
-  Axes(std::initializer_list<int> axes) : std::vector<int>(axes) {}
-  Axes(std::vector<int> axes) : std::vector<int>(std::move(axes)) {}  // NOLINT
-};
-
 // --- elementwise, unary ------------------------------------------------------
 Tensor neg(const Tensor& x, Site site = Site::current());
 Tensor exp(const Tensor& x, Site site = Site::current());
@@ -103,8 +93,17 @@ Tensor max(const Tensor& x, const Axes& axes = {}, bool keepdims = false,
            Site site = Site::current());
 Tensor min(const Tensor& x, const Axes& axes = {}, bool keepdims = false,
            Site site = Site::current());
-/// Σ(x − mean)² / (n − ddof) over `axes` (ddof = 1: the unbiased estimate).
-Tensor var(const Tensor& x, const Axes& axes = {}, int ddof = 0, bool keepdims = false,
+/// var's correction: Σ(x − mean)² / (n − correction), PyTorch's keyword
+/// argument with its default, 1 (the unbiased estimate); 0 gives the
+/// population variance.
+struct VarOptions {
+  std::int64_t correction = 1;
+};
+/// Σ(x − mean)² / (n − correction) over `axes`. keepdims sits where every
+/// reduction has it and the correction is in `options`, so a PyTorch user's
+/// positional `var(x, -1, true)` keeps the axis here, as `sum(x, -1, true)`
+/// does, instead of silently meaning another correction.
+Tensor var(const Tensor& x, const Axes& axes = {}, bool keepdims = false, VarOptions options = {},
            Site site = Site::current());
 /// log Σ e^x over `axes`, computed as m + log Σ e^(x−m) with m the max, so it
 /// never overflows. A primitive for that stability.

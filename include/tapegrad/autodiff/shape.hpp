@@ -15,6 +15,16 @@ namespace tg {
 /// Element type. float32 is the default; every op also runs in float64
 /// (gradient checks do). int64 holds indices and labels; it is never
 /// differentiated.
+/// The axes of a reduction: one axis (`sum(x, 1)`), several (`sum(x, {0, 2})`)
+/// or, when empty (`sum(x)`, `sum(x, {})`), all of them. Negative axes count
+/// from the end.
+struct Axes : std::vector<int> {
+  Axes() = default;
+  Axes(int axis) : std::vector<int>{axis} {}  // NOLINT: implicit, so sum(x, 1) reads naturally
+  Axes(std::initializer_list<int> axes) : std::vector<int>(axes) {}
+  Axes(std::vector<int> axes) : std::vector<int>(std::move(axes)) {}  // NOLINT
+};
+
 enum class Dtype : std::uint8_t { f32, f64, i64 };
 inline constexpr Dtype f32 = Dtype::f32;
 inline constexpr Dtype f64 = Dtype::f64;

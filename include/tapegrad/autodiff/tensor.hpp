@@ -129,6 +129,51 @@ class Tensor {
   /// backward pass then refuses to run instead of computing a wrong gradient.
   template <class T>
   T* mutable_data();
+  // --- method forms ---------------------------------------------------------
+  // Each calls the function of the same name (ops.hpp, views.hpp, nn_ops.hpp),
+  // with its arguments and defaults: one implementation, x.sum(1) is sum(x, 1).
+  Tensor sum(const Axes& axes = {}, bool keepdims = false, Site site = Site::current()) const;
+  Tensor mean(const Axes& axes = {}, bool keepdims = false, Site site = Site::current()) const;
+  Tensor max(const Axes& axes = {}, bool keepdims = false, Site site = Site::current()) const;
+  Tensor min(const Axes& axes = {}, bool keepdims = false, Site site = Site::current()) const;
+  Tensor logsumexp(const Axes& axes = {}, bool keepdims = false, Site site = Site::current()) const;
+  Tensor neg(Site site = Site::current()) const;
+  Tensor exp(Site site = Site::current()) const;
+  Tensor log(Site site = Site::current()) const;
+  Tensor sqrt(Site site = Site::current()) const;
+  Tensor abs(Site site = Site::current()) const;
+  Tensor sin(Site site = Site::current()) const;
+  Tensor cos(Site site = Site::current()) const;
+  Tensor tanh(Site site = Site::current()) const;
+  Tensor sigmoid(Site site = Site::current()) const;
+  Tensor relu(Site site = Site::current()) const;
+  Tensor pow(double exponent, Site site = Site::current()) const;
+  Tensor pow(const Tensor& exponent, Site site = Site::current()) const;
+  Tensor clamp(double lo, double hi, Site site = Site::current()) const;
+  Tensor add(const Tensor& other, Site site = Site::current()) const;
+  Tensor sub(const Tensor& other, Site site = Site::current()) const;
+  Tensor mul(const Tensor& other, Site site = Site::current()) const;
+  Tensor div(const Tensor& other, Site site = Site::current()) const;
+  Tensor matmul(const Tensor& other, Site site = Site::current()) const;
+  Tensor softmax(int axis = -1, Site site = Site::current()) const;
+  Tensor log_softmax(int axis = -1, Site site = Site::current()) const;
+  Tensor reshape(const Shape& shape, Site site = Site::current()) const;
+  Tensor view(const Shape& shape, Site site = Site::current()) const;
+  Tensor permute(const std::vector<int>& dims, Site site = Site::current()) const;
+  Tensor transpose(int axis0 = -2, int axis1 = -1, Site site = Site::current()) const;
+  Tensor t(Site site = Site::current()) const;
+  Tensor slice(int axis, std::int64_t start, std::int64_t stop, std::int64_t step = 1, Site site = Site::current()) const;
+  Tensor narrow(int axis, std::int64_t start, std::int64_t length, Site site = Site::current()) const;
+  Tensor select(int axis, std::int64_t index, Site site = Site::current()) const;
+  Tensor squeeze(int axis, Site site = Site::current()) const;
+  Tensor unsqueeze(int axis, Site site = Site::current()) const;
+  Tensor flatten(int start_axis = 0, int end_axis = -1, Site site = Site::current()) const;
+  Tensor expand(const Shape& shape, Site site = Site::current()) const;
+  Tensor broadcast_to(const Shape& shape, Site site = Site::current()) const;
+  Tensor diagonal(std::int64_t offset = 0, int axis0 = 0, int axis1 = 1, Site site = Site::current()) const;
+  /// The values converted to `dtype` (this tensor when it has it), as to_dtype.
+  Tensor to(Dtype dtype, Site site = Site::current()) const;
+
   // --- in place (PyTorch's rules: Note [In-place ops]) -----------------------
   // Each overwrites this tensor's elements (through its strides, for a view:
   // the base sees the change) with the out-of-place op's result, bumps the
