@@ -8,17 +8,12 @@
 #include <string>
 
 #include "tapegrad/autodiff/dispatch.hpp"
+#include "tapegrad/autodiff/format.hpp"
 #include "tapegrad/autodiff/grad_mode.hpp"
 
 namespace tg::nn::init {
 
 namespace {
-
-std::string number_str(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
 
 void check_target(const Tensor& t, const char* op, const Site& site) {
   if (!t.defined()) throw InvalidArgument(std::string(op) + ": the tensor is undefined", site);

@@ -10,6 +10,7 @@
 
 #include "tapegrad/autodiff/creation.hpp"
 #include "tapegrad/autodiff/dispatch.hpp"
+#include "tapegrad/autodiff/format.hpp"
 #include "tapegrad/autodiff/nn_ops.hpp"
 #include "tapegrad/autodiff/ops.hpp"
 
@@ -18,12 +19,6 @@ namespace tg::nn {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-std::string number_str(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
 
 // "(1, 2)": the multi-index of flat element `flat` in `shape`.
 std::string position_str(std::int64_t flat, const Shape& shape) {

@@ -7,18 +7,13 @@
 #include <vector>
 
 #include "tapegrad/autodiff/errors.hpp"
+#include "tapegrad/autodiff/format.hpp"
 #include "tapegrad/autodiff/grad_mode.hpp"
 #include "tapegrad/autodiff/ops.hpp"
 
 namespace tg::nn {
 
 namespace {
-
-std::string number(double value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
-}
 
 void check_float_dtype(Dtype dtype, const std::string& layer) {
   if (!is_floating(dtype)) {
@@ -54,9 +49,9 @@ BatchNorm::BatchNorm(std::string type, std::int64_t features, const BatchNormOpt
   if (features <= 0) {
     throw InvalidArgument(type_name() + ": num_features must be positive, got " + std::to_string(features));
   }
-  if (!(options.eps >= 0)) throw InvalidArgument(name() + ": eps must be >= 0, got " + number(options.eps));
+  if (!(options.eps >= 0)) throw InvalidArgument(name() + ": eps must be >= 0, got " + number_str(options.eps));
   if (options.momentum && !(*options.momentum >= 0 && *options.momentum <= 1)) {
-    throw InvalidArgument(name() + ": momentum must be in [0, 1], got " + number(*options.momentum));
+    throw InvalidArgument(name() + ": momentum must be in [0, 1], got " + number_str(*options.momentum));
   }
   check_float_dtype(options.dtype, name());
   if (options.affine) {
@@ -124,8 +119,8 @@ Tensor BatchNorm::forward(const Tensor& x) {
 }
 
 std::string BatchNorm::describe() const {
-  std::string out = std::to_string(num_features) + ", eps = " + number(options.eps) + ", momentum = " +
-                    (options.momentum ? number(*options.momentum) : std::string("cumulative"));
+  std::string out = std::to_string(num_features) + ", eps = " + number_str(options.eps) + ", momentum = " +
+                    (options.momentum ? number_str(*options.momentum) : std::string("cumulative"));
   if (!options.affine) out += ", no affine";
   if (!options.track_running_stats) out += ", no running stats";
   return out;
@@ -148,7 +143,7 @@ LayerNorm::LayerNorm(Shape shape, const LayerNormOptions& opts)
     throw InvalidArgument("LayerNorm: normalized_shape must have at least one axis, each of positive extent, got " +
                           shape.str());
   }
-  if (!(options.eps >= 0)) throw InvalidArgument("LayerNorm: eps must be >= 0, got " + number(options.eps));
+  if (!(options.eps >= 0)) throw InvalidArgument("LayerNorm: eps must be >= 0, got " + number_str(options.eps));
   check_float_dtype(options.dtype, "LayerNorm");
   if (options.elementwise_affine) {
     weight = register_parameter("weight", ones(shape, options.dtype));
@@ -181,7 +176,7 @@ Tensor LayerNorm::forward(const Tensor& x) {
 }
 
 std::string LayerNorm::describe() const {
-  return normalized_shape.str() + ", eps = " + number(options.eps) +
+  return normalized_shape.str() + ", eps = " + number_str(options.eps) +
          (options.elementwise_affine ? (options.bias ? "" : ", no bias") : ", no affine");
 }
 

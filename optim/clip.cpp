@@ -7,15 +7,10 @@
 #include <stdexcept>
 
 #include "tapegrad/autodiff/dispatch.hpp"
+#include "tapegrad/autodiff/format.hpp"
 
 namespace tg::optim {
 namespace {
-
-std::string number(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
 
 // The gradient of params[i], or an undefined tensor; throws for an undefined
 // parameter or a gradient that is not float32/float64.
@@ -75,10 +70,10 @@ void clamp(T* g, std::int64_t n, double clip) {
 }  // namespace
 
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double norm_type, bool error_if_nonfinite) {
-  if (!(max_norm >= 0)) throw InvalidArgument("clip_grad_norm: max_norm must be >= 0, got " + number(max_norm));
+  if (!(max_norm >= 0)) throw InvalidArgument("clip_grad_norm: max_norm must be >= 0, got " + number_str(max_norm));
   if (!(norm_type > 0)) {
     throw InvalidArgument("clip_grad_norm: norm_type must be > 0 (or infinity for the max norm), got " +
-                          number(norm_type));
+                          number_str(norm_type));
   }
   double total = 0;
   for (std::size_t i = 0; i < params.size(); ++i) {
@@ -101,8 +96,8 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double
       }
       ++first;
     }
-    std::string message = "clip_grad_norm: the total " + number(norm_type) + "-norm of the gradients is " +
-                          number(norm) + ", not finite";
+    std::string message = "clip_grad_norm: the total " + number_str(norm_type) + "-norm of the gradients is " +
+                          number_str(norm) + ", not finite";
     if (first < params.size()) {
       message += " (the gradient of parameter " + std::to_string(first) + " " + params[first].shape().str() +
                  " holds a NaN or an infinity)";
@@ -123,7 +118,7 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double
 }
 
 void clip_grad_value(const std::vector<Tensor>& params, double clip) {
-  if (!(clip >= 0)) throw InvalidArgument("clip_grad_value: clip must be >= 0, got " + number(clip));
+  if (!(clip >= 0)) throw InvalidArgument("clip_grad_value: clip must be >= 0, got " + number_str(clip));
   for (std::size_t i = 0; i < params.size(); ++i) grad_of(params, i, "clip_grad_value");  // check all first
   for (std::size_t i = 0; i < params.size(); ++i) {
     Tensor g = grad_of(params, i, "clip_grad_value");

@@ -8,16 +8,11 @@
 
 #include "tapegrad/autodiff/creation.hpp"
 #include "tapegrad/autodiff/dispatch.hpp"
+#include "tapegrad/autodiff/format.hpp"
 #include "tapegrad/autodiff/grad_mode.hpp"
 
 namespace tg::optim {
 namespace {
-
-std::string number(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
 
 std::string describe(const Tensor& t) { return t.shape().str() + " " + dtype_name(t.dtype()); }
 
@@ -97,7 +92,7 @@ void Optimizer::set_lr(double lr) {
 void Optimizer::set_lr(std::size_t group, double lr) {
   const Group& g = group_at(group, "set_lr");
   if (!(lr >= 0) || !std::isfinite(lr)) {
-    throw InvalidArgument(name_ + "::set_lr: the learning rate must be finite and >= 0, got " + number(lr));
+    throw InvalidArgument(name_ + "::set_lr: the learning rate must be finite and >= 0, got " + number_str(lr));
   }
   Tensor handle = g.lr;
   handle.mutable_data<double>()[0] = lr;
@@ -117,12 +112,12 @@ std::string Optimizer::group_label(std::size_t group, bool explicit_groups) cons
   return explicit_groups ? " (group " + std::to_string(group) + ")" : "";
 }
 
-std::string Optimizer::format(double value) { return number(value); }
+std::string Optimizer::format(double value) { return number_str(value); }
 
 void Optimizer::check_option(bool ok, const char* option, const char* requirement, double value,
                              const std::string& where) const {
   if (!ok) {
-    throw InvalidArgument(name_ + ": " + option + " must be " + requirement + ", got " + number(value) + where);
+    throw InvalidArgument(name_ + ": " + option + " must be " + requirement + ", got " + number_str(value) + where);
   }
 }
 
@@ -156,7 +151,7 @@ void Optimizer::add_group(std::vector<Tensor> params, double lr, std::vector<std
     }
   }
   if (!(lr >= 0) || !std::isfinite(lr)) {
-    throw InvalidArgument(name_ + ": lr must be finite and >= 0, got " + number(lr) +
+    throw InvalidArgument(name_ + ": lr must be finite and >= 0, got " + number_str(lr) +
                           (g > 0 ? " (group " + std::to_string(g) + ")" : ""));
   }
   Group group;

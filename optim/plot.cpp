@@ -9,6 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "tapegrad/autodiff/format.hpp"
+
 namespace tg::optim {
 
 namespace {
@@ -29,12 +31,6 @@ std::string escaped(const std::string& text) {
     }
   }
   return out;
-}
-
-std::string number(double v) {
-  std::ostringstream out;
-  out << std::setprecision(4) << v;
-  return out.str();
 }
 
 // One axis: the data range mapped to pixels, linear or log10.
@@ -121,14 +117,14 @@ void render_chart(std::ostringstream& out, const Chart& chart, double offset_x) 
     if (px < x0 - 0.5 || px > x1 + 0.5) continue;
     out << "<line x1=\"" << px << "\" y1=\"" << y1 << "\" x2=\"" << px << "\" y2=\"" << y0
         << "\" stroke=\"#ddd\"/><text x=\"" << px << "\" y=\"" << y0 + 14 << "\" text-anchor=\"middle\">"
-        << number(t) << "</text>\n";
+        << number_str(t, 4) << "</text>\n";
   }
   for (double t : ay.ticks()) {
     const double py = ay.to_pixel(t);
     if (py > y0 + 0.5 || py < y1 - 0.5) continue;
     out << "<line x1=\"" << x0 << "\" y1=\"" << py << "\" x2=\"" << x1 << "\" y2=\"" << py
         << "\" stroke=\"#ddd\"/><text x=\"" << x0 - 4 << "\" y=\"" << py + 4 << "\" text-anchor=\"end\">"
-        << number(t) << "</text>\n";
+        << number_str(t, 4) << "</text>\n";
   }
   out << "<text x=\"" << (x0 + x1) / 2 << "\" y=\"" << kHeight - 10 << "\" text-anchor=\"middle\">"
       << escaped(chart.x_label) << "</text>\n";
@@ -147,7 +143,7 @@ void render_chart(std::ostringstream& out, const Chart& chart, double offset_x) 
         pen_down = false;
         continue;
       }
-      path += (pen_down ? " L" : " M") + number(ax.to_pixel(s.x[k])) + "," + number(ay.to_pixel(s.y[k]));
+      path += (pen_down ? " L" : " M") + number_str(ax.to_pixel(s.x[k]), 4) + "," + number_str(ay.to_pixel(s.y[k]), 4);
       pen_down = true;
     }
     if (!path.empty()) {

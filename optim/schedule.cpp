@@ -10,17 +10,11 @@
 #include <utility>
 
 #include "tapegrad/autodiff/errors.hpp"
+#include "tapegrad/autodiff/format.hpp"
 #include "tapegrad/optim/optimizer.hpp"
 
 namespace tg::optim {
 namespace {
-
-// A number as a person writes it: 0.1, 1e-05, 500.
-std::string num(double value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
-}
 
 std::string list(const std::vector<std::int64_t>& values) {
   std::string out = "[";
@@ -37,7 +31,7 @@ void check_positive_steps(const char* schedule, const char* argument, std::int64
 }
 
 void check_gamma(const char* schedule, double gamma) {
-  if (!(gamma > 0) || !std::isfinite(gamma)) bad(schedule, "gamma must be positive and finite, got " + num(gamma));
+  if (!(gamma > 0) || !std::isfinite(gamma)) bad(schedule, "gamma must be positive and finite, got " + number_str(gamma));
 }
 
 void check_milestones(const char* schedule, const std::vector<std::int64_t>& milestones) {
@@ -62,7 +56,7 @@ double Schedule::operator()(std::int64_t step, double base_lr) const {
   if (step < 0) bad(name_, "the step must be >= 0, got " + std::to_string(step));
   const double lr = rate_(step, base_lr);
   if (!(lr >= 0) || !std::isfinite(lr)) {
-    bad(name_, "the rate at step " + std::to_string(step) + " (base rate " + num(base_lr) + ") is " + num(lr) +
+    bad(name_, "the rate at step " + std::to_string(step) + " (base rate " + number_str(base_lr) + ") is " + number_str(lr) +
                    "; a learning rate must be finite and >= 0");
   }
   return lr;
@@ -91,8 +85,8 @@ Schedule Schedule::then(std::int64_t steps, const Schedule& next) const {
 // --- factories -------------------------------------------------------------------
 
 Schedule constant(double factor) {
-  if (!(factor >= 0) || !std::isfinite(factor)) bad("constant", "factor must be finite and >= 0, got " + num(factor));
-  return Schedule("constant(factor=" + num(factor) + ")", [factor](std::int64_t, double base) { return factor * base; });
+  if (!(factor >= 0) || !std::isfinite(factor)) bad("constant", "factor must be finite and >= 0, got " + number_str(factor));
+  return Schedule("constant(factor=" + number_str(factor) + ")", [factor](std::int64_t, double base) { return factor * base; });
 }
 
 Schedule lambda_schedule(std::function<double(std::int64_t)> factor, std::string name) {
@@ -103,10 +97,10 @@ Schedule lambda_schedule(std::function<double(std::int64_t)> factor, std::string
 Schedule linear_warmup(std::int64_t warmup_steps, double start_factor) {
   check_positive_steps("linear_warmup", "warmup_steps", warmup_steps);
   if (!(start_factor >= 0 && start_factor <= 1)) {
-    bad("linear_warmup", "start_factor must be in [0, 1], got " + num(start_factor));
+    bad("linear_warmup", "start_factor must be in [0, 1], got " + number_str(start_factor));
   }
   return Schedule(
-      "linear_warmup(warmup_steps=" + std::to_string(warmup_steps) + ", start_factor=" + num(start_factor) + ")",
+      "linear_warmup(warmup_steps=" + std::to_string(warmup_steps) + ", start_factor=" + number_str(start_factor) + ")",
       [warmup_steps, start_factor](std::int64_t t, double base) {
         const double done = static_cast<double>(std::min(t, warmup_steps)) / static_cast<double>(warmup_steps);
         return base * (start_factor + (1.0 - start_factor) * done);
@@ -117,7 +111,7 @@ Schedule linear_warmup(std::int64_t warmup_steps, double start_factor) {
 Schedule step_decay(std::int64_t step_size, double gamma) {
   check_positive_steps("step_decay", "step_size", step_size);
   check_gamma("step_decay", gamma);
-  return Schedule("step_decay(step_size=" + std::to_string(step_size) + ", gamma=" + num(gamma) + ")",
+  return Schedule("step_decay(step_size=" + std::to_string(step_size) + ", gamma=" + number_str(gamma) + ")",
                   [step_size, gamma](std::int64_t t, double base) {
                     return base * std::pow(gamma, static_cast<double>(t / step_size));
                   });
@@ -126,7 +120,7 @@ Schedule step_decay(std::int64_t step_size, double gamma) {
 Schedule multi_step(std::vector<std::int64_t> milestones, double gamma) {
   check_milestones("multi_step", milestones);
   check_gamma("multi_step", gamma);
-  std::string name = "multi_step(milestones=" + list(milestones) + ", gamma=" + num(gamma) + ")";
+  std::string name = "multi_step(milestones=" + list(milestones) + ", gamma=" + number_str(gamma) + ")";
   return Schedule(std::move(name), [milestones = std::move(milestones), gamma](std::int64_t t, double base) {
     const auto passed = std::upper_bound(milestones.begin(), milestones.end(), t) - milestones.begin();
     return base * std::pow(gamma, static_cast<double>(passed));
@@ -135,7 +129,7 @@ Schedule multi_step(std::vector<std::int64_t> milestones, double gamma) {
 
 Schedule exponential(double gamma) {
   check_gamma("exponential", gamma);
-  return Schedule("exponential(gamma=" + num(gamma) + ")", [gamma](std::int64_t t, double base) {
+  return Schedule("exponential(gamma=" + number_str(gamma) + ")", [gamma](std::int64_t t, double base) {
     return base * std::pow(gamma, static_cast<double>(t));
   });
 }
@@ -143,10 +137,10 @@ Schedule exponential(double gamma) {
 Schedule cosine_annealing(std::int64_t total_steps, double eta_min) {
   check_positive_steps("cosine_annealing", "total_steps", total_steps);
   if (!(eta_min >= 0) || !std::isfinite(eta_min)) {
-    bad("cosine_annealing", "eta_min must be finite and >= 0, got " + num(eta_min));
+    bad("cosine_annealing", "eta_min must be finite and >= 0, got " + number_str(eta_min));
   }
   return Schedule(
-      "cosine_annealing(total_steps=" + std::to_string(total_steps) + ", eta_min=" + num(eta_min) + ")",
+      "cosine_annealing(total_steps=" + std::to_string(total_steps) + ", eta_min=" + number_str(eta_min) + ")",
       [total_steps, eta_min](std::int64_t t, double base) {
         if (t >= total_steps) return eta_min;
         const double progress = static_cast<double>(t) / static_cast<double>(total_steps);
@@ -211,16 +205,16 @@ double LrScheduler::lr(std::size_t group) const {
 ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, const PlateauOptions& options)
     : optimizer_(&optimizer), options_(options) {
   const char* who = "ReduceLROnPlateau";
-  if (!(options.factor > 0 && options.factor < 1)) bad(who, "factor must be in (0, 1), got " + num(options.factor));
+  if (!(options.factor > 0 && options.factor < 1)) bad(who, "factor must be in (0, 1), got " + number_str(options.factor));
   if (options.patience < 0) bad(who, "patience must be >= 0, got " + std::to_string(options.patience));
   if (!(options.threshold >= 0) || !std::isfinite(options.threshold)) {
-    bad(who, "threshold must be finite and >= 0, got " + num(options.threshold));
+    bad(who, "threshold must be finite and >= 0, got " + number_str(options.threshold));
   }
   if (options.cooldown < 0) bad(who, "cooldown must be >= 0, got " + std::to_string(options.cooldown));
   if (!(options.min_lr >= 0) || !std::isfinite(options.min_lr)) {
-    bad(who, "min_lr must be finite and >= 0, got " + num(options.min_lr));
+    bad(who, "min_lr must be finite and >= 0, got " + number_str(options.min_lr));
   }
-  if (!(options.eps >= 0) || !std::isfinite(options.eps)) bad(who, "eps must be finite and >= 0, got " + num(options.eps));
+  if (!(options.eps >= 0) || !std::isfinite(options.eps)) bad(who, "eps must be finite and >= 0, got " + number_str(options.eps));
   const double inf = std::numeric_limits<double>::infinity();
   best_ = options.mode == MetricMode::min ? inf : -inf;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "tapegrad/autodiff/format.hpp"
 #include "tapegrad/autodiff/nn_ops.hpp"
 
 namespace tg {
@@ -15,12 +16,6 @@ namespace tg {
 using namespace ops;
 
 namespace {
-
-std::string number_str(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
 
 // Checks shared by softmax and log_softmax; returns the normalised axis.
 int check_softmax_args(const Tensor& x, int axis, double temperature, const char* op, const Site& site) {

@@ -13,6 +13,7 @@
 
 #include "../kernels/float32_loops.hpp"
 #include "common.hpp"
+#include "tapegrad/autodiff/format.hpp"
 
 namespace tg {
 
@@ -25,13 +26,6 @@ template <class F>
 Tensor constant_map(const Tensor& x, const char* op, F f) {
   NoGrad no_grad;
   return map_unary(x, op, Site(), f);
-}
-
-// A double as a person writes it: "2", "0.5", "nan" (std::to_string gives "2.000000").
-std::string number_str(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
 }
 
 Tensor positive_mask(const Tensor& x) {

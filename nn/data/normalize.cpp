@@ -9,18 +9,13 @@
 
 #include "tapegrad/autodiff/creation.hpp"
 #include "tapegrad/autodiff/dispatch.hpp"
+#include "tapegrad/autodiff/format.hpp"
 #include "tapegrad/autodiff/grad_mode.hpp"
 #include "tapegrad/autodiff/ops.hpp"
 
 namespace tg::data {
 
 namespace {
-
-std::string number_str(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
 
 Tensor as_float(const Tensor& x, Site site) { return is_floating(x.dtype()) ? x : to_dtype(x, f32, site); }
 

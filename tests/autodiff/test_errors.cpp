@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <tapegrad/autodiff/format.hpp>
 #include <tapegrad/tapegrad.hpp>
 
 #include "../support.hpp"
@@ -103,4 +104,14 @@ TEST_CASE("an undefined tensor is an error, not a crash") {
 
 TEST_CASE("item of a tensor with several elements") {
   CHECK(contains(thrown<ShapeError>([] { (void)ones({2, 2}).item(); }), "(2, 2)"));
+}
+
+TEST_CASE("number_str writes a number as a message quotes it") {
+  CHECK(number_str(2.0) == "2");
+  CHECK(number_str(0.5) == "0.5");
+  CHECK(number_str(1e-5) == "1e-05");
+  CHECK(number_str(-1.0 / 3.0) == "-0.333333");
+  CHECK(number_str(3.14159, 4) == "3.142");
+  CHECK(number_str(std::numeric_limits<double>::quiet_NaN()) == "nan");
+  CHECK(number_str(-std::numeric_limits<double>::infinity()) == "-inf");
 }
