@@ -255,3 +255,29 @@ TEST_CASE("index_put_ with repeated positions: accumulate adds them, and the gra
   check_values(z, {0, 0, 0, 7, 0, 7});
   CHECK_OP_ERROR(AxisError, z.index_put_({to_dtype(from_vector(std::vector<double>{3}, Shape{1}, f64), i64)}, scalar(1.0, f64)), "index_put", "out of range", "(2, 3)");
 }
+
+TEST_CASE("the README's example: in place through a view, a hook, an update under NoGrad") {
+  Generator gen(1);
+  const Tensor x = randn({4, 2}, gen, f64);
+  tg::Tensor w = tg::randn({3, 4}, gen, tg::f64).requires_grad_();
+  tg::Tensor h = w.matmul(x) * 2.0;
+  h.slice(0, 0, 2).mul_(0.5);
+  h.register_hook([](const tg::Tensor& g) { return g.clamp(-1, 1); });
+  h.relu().sum().backward();
+  // The same gradient from the out-of-place form: rows 0-1 of 2 w x halved.
+  Tensor w2 = w.detach().requires_grad_();
+  const Tensor scale = from_vector(std::vector<double>{0.5, 0.5, 1.0}, Shape{3, 1}, f64);
+  sum(relu(matmul(w2, x) * 2.0 * scale)).backward();
+  check_values(w.grad(), w2.grad().to_vector<double>());
+  const std::vector<double> before = w.to_vector<double>(), g = w.grad().to_vector<double>();
+  {
+    tg::NoGrad no_grad;
+    w.sub_(w.grad(), 0.1);
+  }
+  for (std::size_t i = 0; i < before.size(); ++i) CHECK(w.to_vector<double>()[i] == doctest::Approx(before[i] - 0.1 * g[i]));
+  // Writing h2 after sin saved it: the next backward refuses (relu keeps its output, not h2).
+  Tensor h2 = w2 * 1.0;
+  const Tensor r = h2.sin();
+  h2.mul_(2.0);
+  CHECK_THROWS_WITH_AS(sum(r).backward(), doctest::Contains("modified in place"), GraphError);
+}
