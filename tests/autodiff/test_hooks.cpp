@@ -146,6 +146,8 @@ TEST_CASE("hook refusals: no gradient to see, a non-leaf for post-accumulate, a 
   CHECK_ERROR(GraphError, constant.retain_grad(), "retain_grad", "does not require grad");
   Tensor x = vec({1, 2}).requires_grad_();
   CHECK_ERROR(InvalidArgument, x.register_hook(TensorHook()), "register_hook", "empty");
+  CHECK_ERROR(InvalidArgument, x.register_post_accumulate_grad_hook(PostAccumulateGradHook()),
+              "register_post_accumulate_grad_hook", "empty");
   Tensor h = x * 2.0;
   CHECK_ERROR(GraphError, h.register_post_accumulate_grad_hook([](const Tensor&) {}), "register_post_accumulate_grad_hook", "not a leaf");
   h.register_hook([](const Tensor& g) { return sum(g); });

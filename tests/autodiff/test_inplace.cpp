@@ -236,6 +236,16 @@ TEST_CASE("in-place refusals name the op, the shape and the caller's line") {
   Tensor transposed = transpose(w * 1.0, 0, 1).detach();  // a root with strides (1, 2)
   CHECK_OP_ERROR(InvalidArgument, select(transposed, 0, 0).mul_(sum(w, {0}) * 1.0), "mul_", "non-contiguous", "clone()");
   CHECK_OP_ERROR(std::invalid_argument, Tensor().add_(1.0), "add_");
+  // A result of another dtype than the tensor written (fill_ does not convert).
+  CHECK_OP_ERROR(DtypeError, small.fill_(scalar(1.0, f32)), "fill_", "float32", "float64", "written in place");
+  CHECK_THROWS_AS((void)Tensor()._version(), std::logic_error);
+
+  // A view of a non-contiguous root whose history an in-place op rewrote
+  // through the root itself: the view's record cannot be rebuilt.
+  Tensor root = transpose(ones({3, 2}, f64) * 1.0, 0, 1).detach();  // strides (1, 2)
+  Tensor early = select(root, 0, 0);
+  root.mul_(ones({3}, f64).requires_grad_() * 2.0);
+  CHECK_ERROR(GraphError, (void)early.requires_grad(), "non-contiguous", "(2, 3)", "clone()");
 }
 
 TEST_CASE("index_put_ with repeated positions: accumulate adds them, and the gradient reaches each value") {
